@@ -1,0 +1,103 @@
+// Rig configuration: arms, leader->follower pairings, cameras, rates. Loaded from YAML and validated
+// up front so that nothing starts on a bad file.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace flywheel {
+
+// "rig.yaml:12: arms[0].joints[3].max: must be greater than min (0.5 <= 1.2)"
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+enum class ArmRole { Leader, Follower };
+
+struct JointConfig {
+  std::string name;
+  int id = 0;        // servo id on the bus
+  double min = 0.0;  // limits, radians (gripper: 0..1, 0 closed, 1 open)
+  double max = 0.0;
+  double offset = 0.0;     // calibration: joint = direction * (raw - offset)
+  double direction = 1.0;  // +1 or -1
+  bool isGripper() const { return name == "gripper" || name.ends_with("_gripper"); }
+};
+
+// Where a simulated arm stands on the table. Real arms ignore it.
+struct MountConfig {
+  double x = 0.0, y = 0.0, yawDeg = 0.0;
+};
+
+struct ArmConfig {
+  std::string name;
+  ArmRole role = ArmRole::Follower;
+  std::string bus;   // "sim", "dynamixel", "feetech"
+  std::string port;  // device path or adapter serial number; empty for sim
+  int baud = 1000000;
+  std::vector<JointConfig> joints;
+  MountConfig mount;
+};
+
+struct PairConfig {
+  std::string leader;
+  std::string follower;
+};
+
+// A simulated camera either stands still (position + look_at) or rides on an arm's wrist (attach).
+struct SimViewConfig {
+  std::array<double, 3> position{0.0, 0.0, 1.0};
+  std::array<double, 3> lookAt{0.3, 0.0, 0.0};
+  double fovDeg = 60.0;
+  std::string attachToArm;  // non-empty: a wrist camera on that arm
+};
+
+struct CameraConfig {
+  std::string name;
+  std::string source;  // "sim" (device paths arrive with real cameras)
+  int width = 640;
+  int height = 480;
+  double fps = 30.0;
+  SimViewConfig view;
+};
+
+struct SafetyConfig {
+  double maxJointSpeed = 4.0;  // rad/s; the maximum step per tick is maxJointSpeed / control rate
+};
+
+struct SimConfig {
+  unsigned seed = 1;
+  std::array<double, 2> binCenter{0.2, 0.3};                  // metres on the table
+  std::array<double, 4> cubeRegion{0.26, 0.40, -0.14, 0.08};  // x min, x max, y min, y max
+};
+
+struct RigConfig {
+  std::string name;
+  std::string description;
+  double controlRateHz = 50.0;
+  double recordRateHz = 50.0;
+  std::vector<ArmConfig> arms;
+  std::vector<PairConfig> pairs;
+  std::vector<CameraConfig> cameras;
+  SafetyConfig safety;
+  SimConfig sim;
+  std::string sourcePath;  // where it was loaded from
+  std::string sourceText;  // the YAML as written, stored in every episode
+
+  bool isSimulated() const;
+  const ArmConfig* findArm(const std::string& name) const;
+  std::vector<const ArmConfig*> followers() const;
+  std::vector<const ArmConfig*> leaders() const;
+  std::size_t followerJointCount() const;
+  int recordDecimation() const;  // control ticks per recorded tick
+};
+
+// Throws ConfigError naming the file, the line, the field and the problem.
+RigConfig parseRigConfig(const std::string& yamlText, const std::string& displayName);
+// A bundled rig name ("sim", "sim-aloha") or a path to a YAML file.
+RigConfig loadRigConfig(const std::string& nameOrPath);
+
+}  // namespace flywheel

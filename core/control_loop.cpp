@@ -1,0 +1,192 @@
+#include "core/control_loop.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
+
+#include <cmath>
+
+namespace flywheel {
+
+const char* toString(ControlMode mode) {
+  switch (mode) {
+    case ControlMode::Idle:
+      return "idle";
+    case ControlMode::Teleop:
+      return "teleop";
+    case ControlMode::Policy:
+      return "policy";
+    case ControlMode::Intervention:
+      return "intervention";
+  }
+  return "?";
+}
+
+ControlLoop::ControlLoop(const RigConfig& rig, RigDevices devices, Clock& clock)
+    : rig_(rig),
+      devices_(std::move(devices)),
+      clock_(clock),
+      manualClock_(dynamic_cast<ManualClock*>(&clock)),
+      period_(1.0 / rig.controlRateHz),
+      decimation_(rig.recordDecimation()),
+      limits_(JointLimits::forArms(rig.followers(), rig.safety.maxJointSpeed / rig.controlRateHz)),
+      stats_(1.0 / rig.controlRateHz) {
+  std::size_t offset = 0;
+  for (Arm* follower : devices_.followers) {
+    followerOffsets_.push_back(offset);
+    offset += follower->jointCount();
+  }
+}
+
+ControlLoop::~ControlLoop() {
+  stop();
+}
+
+void ControlLoop::setTickCallback(std::function<void(std::uint64_t)> callback) {
+  tickCallback_ = std::move(callback);
+}
+
+void ControlLoop::start() {
+  if (running_.exchange(true)) return;
+  stopRequested_ = false;
+  thread_ = std::thread([this] { threadMain(); });
+}
+
+void ControlLoop::stop() {
+  stopRequested_ = true;
+  if (thread_.joinable()) thread_.join();
+  running_ = false;
+}
+
+void ControlLoop::runTicks(std::uint64_t n) {
+  for (std::uint64_t i = 0; i < n && !stopRequested_; ++i) {
+    tick();
+    if (manualClock_) manualClock_->advance(period_);
+  }
+}
+
+void ControlLoop::threadMain() {
+  // Best effort: a real-time priority keeps the period steady while cameras and the writer compete.
+  sched_param param{};
+  param.sched_priority = 50;
+  realTimePriority_ = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
+  nextDeadline_ = clock_.now();
+  while (!stopRequested_) {
+    try {
+      tick();
+    } catch (const std::exception& e) {
+      std::lock_guard lock(statusMutex_);
+      status_.error = e.what();
+      break;
+    }
+    if (manualClock_) {
+      manualClock_->advance(period_);
+      continue;
+    }
+    nextDeadline_ += period_;
+    double now = clock_.now();
+    if (now > nextDeadline_)
+      nextDeadline_ = now;  // overrun: start the next tick at once, do not bunch up
+    else
+      sleepUntil(nextDeadline_);
+  }
+  running_ = false;
+}
+
+// The steady clock and CLOCK_MONOTONIC share an epoch on Linux, so an absolute sleep avoids drift.
+void ControlLoop::sleepUntil(double deadline) const {
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(deadline);
+  ts.tv_nsec = static_cast<long>((deadline - static_cast<double>(ts.tv_sec)) * 1e9);
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
+}
+
+JointState ControlLoop::readAll(const std::vector<Arm*>& arms) const {
+  JointState all;
+  for (Arm* arm : arms) {
+    JointState s = arm->read();
+    all.position.insert(all.position.end(), s.position.begin(), s.position.end());
+    all.velocity.insert(all.velocity.end(), s.velocity.begin(), s.velocity.end());
+    all.effort.insert(all.effort.end(), s.effort.begin(), s.effort.end());
+  }
+  return all;
+}
+
+JointVector ControlLoop::teleopGoal(const std::vector<JointState>& leaderStates) const {
+  JointVector goal = *lastGoal_;  // unpaired followers hold
+  for (auto [leader, follower] : devices_.pairs) {
+    const JointVector& source = leaderStates[leader].position;
+    std::copy(source.begin(), source.end(), goal.begin() + static_cast<long>(followerOffsets_[follower]));
+  }
+  return goal;
+}
+
+void ControlLoop::tick() {
+  const double start = clock_.now();
+  const bool overrun = clock_.isRealTime() && tick_ > 0 && start - nextDeadline_ > period_ * 0.5;
+
+  std::vector<JointState> leaderStates;
+  JointState leaders;
+  for (Arm* arm : devices_.leaders) {
+    leaderStates.push_back(arm->read());
+    const JointState& s = leaderStates.back();
+    leaders.position.insert(leaders.position.end(), s.position.begin(), s.position.end());
+  }
+  JointState followers = readAll(devices_.followers);
+  if (!lastGoal_ || resyncRequested_.exchange(false)) lastGoal_ = followers.position;
+
+  latest_.tick = tick_;
+  latest_.time = start;
+  latest_.state = std::move(followers);
+
+  const ControlMode mode = mode_.load();
+  JointVector goal = *lastGoal_;
+  if (mode == ControlMode::Teleop || mode == ControlMode::Intervention) {
+    goal = teleopGoal(leaderStates);
+  } else if (mode == ControlMode::Policy) {
+    if (ActionSource* source = actionSource_.load())
+      if (auto action = source->nextAction(latest_)) goal = std::move(*action);
+  }
+  goal = applySafety(goal, *lastGoal_, limits_, safety_);
+  if (mode != ControlMode::Idle)
+    for (std::size_t i = 0; i < devices_.followers.size(); ++i) {
+      auto first = goal.begin() + static_cast<long>(followerOffsets_[i]);
+      devices_.followers[i]->write(
+          JointVector(first, first + static_cast<long>(devices_.followers[i]->jointCount())));
+    }
+  lastGoal_ = goal;
+  latest_.action = goal;
+
+  if (tick_ % static_cast<std::uint64_t>(decimation_) == 0) {
+    if (ObservationSink* sink = sink_.load()) {
+      latest_.frames.clear();
+      for (Camera* camera : devices_.cameras)
+        latest_.frames.push_back(camera->latest());
+      sink->onObservation(latest_);
+    }
+  }
+  {
+    std::lock_guard lock(statusMutex_);
+    status_.mode = mode;
+    status_.leaders = std::move(leaders);
+    status_.followers = latest_.state;
+    status_.goal = goal;
+    status_.safety = safety_;
+    status_.tick = tick_;
+  }
+  if (devices_.simulation) devices_.simulation->advance(period_);
+  if (tickCallback_) tickCallback_(tick_);
+
+  const double end = clock_.now();
+  stats_.record(lastTickStart_ < 0 ? 0.0 : start - lastTickStart_, end - start, overrun);
+  lastTickStart_ = start;
+  ++tick_;
+}
+
+LoopStatus ControlLoop::status() const {
+  std::lock_guard lock(statusMutex_);
+  return status_;
+}
+
+}  // namespace flywheel

@@ -1,0 +1,130 @@
+// The fixed-rate control loop: its own thread; each tick reads every arm, computes the followers' goals
+// for the current mode, applies safety, writes the followers and hands an observation to the recorder.
+// It never waits on a GUI or the writer: sinks must return at once.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/hardware.hpp"
+#include "core/loop_stats.hpp"
+#include "core/safety.hpp"
+
+namespace flywheel {
+
+enum class ControlMode {
+  Idle,          // followers hold where they are
+  Teleop,        // followers track their paired leaders
+  Policy,        // followers execute the action source's goals
+  Intervention,  // a human took over from the policy: followers track the leaders, flagged as such
+};
+const char* toString(ControlMode mode);
+
+class ObservationSink {
+ public:
+  virtual ~ObservationSink() = default;
+  virtual void onObservation(
+      const Observation& observation) = 0;  // called on the loop thread; must not block
+};
+
+// Supplies follower goals in Policy mode. nullopt holds the previous goal.
+class ActionSource {
+ public:
+  virtual ~ActionSource() = default;
+  virtual std::optional<JointVector> nextAction(const Observation& latest) = 0;
+};
+
+// The hardware a loop drives. Not owned.
+struct RigDevices {
+  std::vector<Arm*> leaders;
+  std::vector<Arm*> followers;
+  std::vector<std::pair<std::size_t, std::size_t>> pairs;  // (leader index, follower index)
+  std::vector<Camera*> cameras;
+  Simulation* simulation = nullptr;
+};
+
+struct LoopStatus {
+  ControlMode mode = ControlMode::Idle;
+  JointState leaders;    // concatenated
+  JointState followers;  // concatenated
+  JointVector goal;      // last safe goal sent to the followers
+  SafetyCounters safety;
+  std::uint64_t tick = 0;
+  std::string error;  // non-empty after a device error stopped the loop
+};
+
+class ControlLoop {
+ public:
+  ControlLoop(const RigConfig& rig, RigDevices devices, Clock& clock);
+  ~ControlLoop();
+  ControlLoop(const ControlLoop&) = delete;
+  ControlLoop& operator=(const ControlLoop&) = delete;
+
+  void start();  // runs on its own thread: paced on a real-time clock, free-running on a ManualClock
+  void stop();   // joins the thread
+  bool running() const { return running_.load(); }
+  // Runs n ticks on the calling thread (the loop thread must not be running). Advances a ManualClock.
+  void runTicks(std::uint64_t n);
+
+  void setMode(ControlMode mode) { mode_.store(mode); }
+  // Forget the last goal and start again from where the followers are (after a scene reset moved them).
+  void resyncGoals() { resyncRequested_.store(true); }
+  ControlMode mode() const { return mode_.load(); }
+  void setSink(ObservationSink* sink) { sink_.store(sink); }
+  void setActionSource(ActionSource* source) { actionSource_.store(source); }
+  // Called on the loop thread after each tick; used to stop after a fixed number of ticks.
+  void setTickCallback(std::function<void(std::uint64_t tick)> callback);
+
+  double period() const { return period_; }
+  int recordDecimation() const { return decimation_; }
+  LoopStatsSummary stats() const { return stats_.summary(); }
+  void resetStats() { stats_.reset(); }
+  LoopStatus status() const;
+  bool realTimePriority() const { return realTimePriority_; }
+
+ private:
+  void threadMain();
+  void tick();
+  JointState readAll(const std::vector<Arm*>& arms) const;
+  JointVector teleopGoal(const std::vector<JointState>& leaderStates) const;
+  void sleepUntil(double deadline) const;
+
+  const RigConfig& rig_;
+  RigDevices devices_;
+  Clock& clock_;
+  ManualClock* manualClock_;
+  double period_;
+  int decimation_;
+  JointLimits limits_;
+  std::vector<std::size_t> followerOffsets_;  // first joint of each follower in the concatenated vector
+
+  std::atomic<bool> running_{false};
+  std::atomic<bool> stopRequested_{false};
+  std::atomic<bool> resyncRequested_{false};
+  std::atomic<ControlMode> mode_{ControlMode::Idle};
+  std::atomic<ObservationSink*> sink_{nullptr};
+  std::atomic<ActionSource*> actionSource_{nullptr};
+  std::function<void(std::uint64_t)> tickCallback_;
+  std::thread thread_;
+  bool realTimePriority_ = false;
+
+  // Loop-thread state.
+  std::uint64_t tick_ = 0;
+  double lastTickStart_ = -1.0;
+  double nextDeadline_ = 0.0;
+  std::optional<JointVector> lastGoal_;
+  SafetyCounters safety_;
+  Observation latest_;
+
+  LoopStats stats_;
+  mutable std::mutex statusMutex_;
+  LoopStatus status_;
+};
+
+}  // namespace flywheel

@@ -1,0 +1,44 @@
+// The few verbs the control loop needs from hardware, in the manner of ros2_control's read/write cycle.
+// devices/ implements them for servo buses, cameras and the simulated rig.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "core/types.hpp"
+
+namespace flywheel {
+
+class Arm {
+ public:
+  virtual ~Arm() = default;
+  virtual std::string name() const = 0;
+  virtual std::size_t jointCount() const = 0;
+  virtual void connect() = 0;                       // throws DeviceError with a clear message
+  virtual JointState read() = 0;                    // calibrated: radians, gripper 0..1
+  virtual void write(const JointVector& goal) = 0;  // calibrated goal positions
+  virtual void setTorque(bool enabled) = 0;
+};
+
+class Camera {
+ public:
+  virtual ~Camera() = default;
+  virtual std::string name() const = 0;
+  virtual void open() = 0;
+  virtual void close() = 0;
+  virtual CameraFrame latest() const = 0;  // newest frame with its capture timestamp; never blocks
+  virtual double measuredFps() const = 0;
+};
+
+// A rig whose physics must be advanced by the loop (the simulated rig). Real hardware moves by itself.
+class Simulation {
+ public:
+  virtual ~Simulation() = default;
+  virtual void advance(double seconds) = 0;
+};
+
+struct DeviceError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace flywheel
