@@ -1,0 +1,42 @@
+// A rig built from its configuration: the arms and cameras it names, connected and ready for a loop.
+#pragma once
+
+#include <memory>
+
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/control_loop.hpp"
+
+namespace flywheel {
+
+namespace sim {
+class SimRig;
+class SimWorld;
+}  // namespace sim
+
+class Rig {
+ public:
+  // Throws DeviceError when the configuration names hardware this build cannot drive.
+  Rig(RigConfig config, const Clock& clock);
+  ~Rig();
+  Rig(const Rig&) = delete;
+  Rig& operator=(const Rig&) = delete;
+
+  const RigConfig& config() const { return config_; }
+  RigDevices devices() const;  // for a ControlLoop
+  // Connects every arm and opens every camera: leaders go limp (a hand moves them), followers hold torque.
+  void connect();
+  void disconnect();
+  std::vector<Camera*> cameras() const;
+  sim::SimWorld* simWorld() const;  // nullptr unless simulated
+  // Manual clock, loop stopped: simulated cameras show the scene as it is now (after a reset).
+  void refreshSimulatedCameras();
+
+ private:
+  RigConfig config_;
+  std::unique_ptr<sim::SimRig> sim_;
+  std::vector<Arm*> arms_;  // rig.arms order
+  std::vector<Camera*> cameras_;
+};
+
+}  // namespace flywheel

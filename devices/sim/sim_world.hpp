@@ -1,0 +1,80 @@
+// The simulated rig's physics: servo-modelled arms, a scripted operator at the leaders, a cube that the
+// followers' grippers can pick up and drop, and a bin. Thread-safe: the loop steps it while cameras render.
+#pragma once
+
+#include <mutex>
+#include <random>
+
+#include "core/config.hpp"
+#include "core/hardware.hpp"
+#include "core/kinematics.hpp"
+#include "devices/sim/scene.hpp"
+#include "devices/sim/scripted_operator.hpp"
+
+namespace flywheel::sim {
+
+// First-order position servo with velocity and position limits, as a hobby servo behaves under load.
+struct ServoModel {
+  double timeConstant = 0.05;  // seconds
+  double maxVelocity = 6.0;    // rad/s (gripper units/s)
+};
+
+struct EpisodeOutcome {
+  bool success = false;  // the cube rests inside the bin
+  bool cubeHeld = false;
+  bool operatorDone = false;  // the scripted operator has finished its plan
+};
+
+class SimWorld {
+ public:
+  static constexpr std::size_t kArmJoints = 7;  // six joints and a gripper
+
+  explicit SimWorld(const RigConfig& rig);
+  // New cube position and a new operator plan, drawn from `seed`. Arms return home.
+  void resetEpisode(unsigned seed);
+  void advance(double dt);
+
+  JointState armState(std::size_t armIndex) const;  // rig.arms order
+  void setGoal(std::size_t armIndex, const JointVector& goal);
+  void setTorque(std::size_t armIndex, bool enabled);
+  SceneSnapshot snapshot() const;
+  EpisodeOutcome outcome() const;
+  double time() const;
+  double operatorDuration() const;
+
+ private:
+  struct ArmBody {
+    const ArmConfig* config;
+    ArmKinematics kinematics;
+    JointState state;
+    JointVector goal;
+    bool torque = true;
+    int pairedLeader = -1;  // followers: index of their leader in arms_
+  };
+  void driveLeaders(double dt);
+  bool cubeInsideBin() const;
+  void stepFollower(ArmBody& arm, double dt);
+  void stepCube(double dt);
+  double gripperOpening(const ArmBody& arm) const;
+  JointVector homeJoints(const ArmBody& arm) const;
+
+  const RigConfig& rig_;
+  ServoModel servo_;
+  mutable std::mutex mutex_;
+  std::vector<ArmBody> arms_;
+  std::mt19937 random_;
+  double time_ = 0.0;
+  double episodeStart_ = 0.0;
+  int activeLeader_ = -1;
+  ScriptedOperator operator_;
+
+  Eigen::Vector3d cube_{0.3, 0.0, 0.02};
+  double cubeYaw_ = 0.0;
+  double cubeFallSpeed_ = 0.0;
+  int holder_ = -1;             // follower index in arms_ holding the cube
+  Eigen::Vector3d heldOffset_;  // cube centre in the holder's tool frame
+  double heldYawOffset_ = 0.0;
+  std::vector<double> previousGripper_;
+};
+
+}  // namespace flywheel::sim
