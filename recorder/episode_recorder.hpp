@@ -1,0 +1,52 @@
+// The control loop's sink while recording: starts and ends episodes on request from the CLI or GUI, keeps
+// each take to a fixed number of ticks when asked (ACT's loader needs equal lengths), and never blocks the
+// loop unless told the loop runs faster than real time.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "core/config.hpp"
+#include "core/control_loop.hpp"
+#include "recorder/dataset_folder.hpp"
+
+namespace flywheel {
+
+struct EpisodeResult {
+  std::string path;
+  WriterStats stats;
+  double seconds = 0.0;  // ticks / fps
+};
+
+class EpisodeRecorder final : public ObservationSink {
+ public:
+  // blockWhenFull: wait for the writer instead of dropping ticks (for manual-clock runs).
+  explicit EpisodeRecorder(bool blockWhenFull = false) : blockWhenFull_(blockWhenFull) {}
+  ~EpisodeRecorder() override;
+
+  // Opens the next episode in `dataset`; maxTicks stops it growing after that many ticks.
+  std::string begin(const DatasetFolder& dataset, const EpisodeInfo& info,
+                    std::optional<std::uint64_t> maxTicks);
+  bool recording() const;
+  bool reachedLength() const { return reachedLength_.load(); }
+  std::uint64_t ticksRecorded() const { return ticks_.load(); }
+  // Finishes the file (drains the writer) and returns what was written.
+  EpisodeResult end(std::optional<bool> success);
+
+  void onObservation(const Observation& observation) override;
+
+  static EpisodeInfo infoFor(const RigConfig& rig, const std::string& task);
+
+ private:
+  bool blockWhenFull_;
+  mutable std::mutex mutex_;
+  std::unique_ptr<EpisodeWriter> writer_;
+  std::optional<std::uint64_t> maxTicks_;
+  std::atomic<std::uint64_t> ticks_{0};
+  std::atomic<bool> reachedLength_{false};
+  double fps_ = 0.0;
+};
+
+}  // namespace flywheel

@@ -1,0 +1,97 @@
+// Streams one episode into an HDF5 file in the ALOHA layout while it is being recorded: a writer thread
+// drains a bounded queue and extends chunked datasets, so memory does not grow with the episode and the
+// control loop never waits on the disk.
+//
+//   /observations/qpos, qvel, effort   [T, J] float64
+//   /observations/images/<camera>      [T, H, W, 3] uint8 (RGB)
+//   /observations/image_timestamps/<camera> [T] float64, capture time of the frame used at tick t
+//   /action                            [T, J] float64
+//   /timestamp                         [T] float64, measured seconds since the first tick
+//   root attributes: sim, task, fps, rig_name, rig_config, software_version, start_time, complete, ...
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "core/types.hpp"
+
+namespace flywheel {
+
+struct RecorderError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct CameraSpec {
+  std::string name;
+  int width = 0;
+  int height = 0;
+};
+
+struct EpisodeInfo {
+  std::string task;
+  double fps = 50.0;
+  bool sim = false;
+  std::string rigName;
+  std::string rigConfigText;
+  std::size_t joints = 0;
+  std::vector<CameraSpec> cameras;
+};
+
+struct WriterStats {
+  std::uint64_t written = 0;  // ticks on disk
+  std::uint64_t dropped = 0;  // ticks refused because the queue was full
+  std::size_t queuePeak = 0;  // most ticks waiting at once
+  std::uint64_t bytes = 0;    // payload bytes handed to HDF5
+};
+
+class EpisodeWriter {
+ public:
+  // Creates `path` exclusively: an existing file is never overwritten (throws RecorderError).
+  EpisodeWriter(const std::string& path, EpisodeInfo info, std::size_t queueCapacity = 64);
+  ~EpisodeWriter();  // finishes if still open
+  EpisodeWriter(const EpisodeWriter&) = delete;
+  EpisodeWriter& operator=(const EpisodeWriter&) = delete;
+
+  // Never blocks: false when the queue is full (the tick is dropped and counted).
+  bool push(const Observation& observation);
+  // Waits for room instead of dropping: for runs faster than real time.
+  void pushBlocking(const Observation& observation);
+  // Drains the queue, writes the closing attributes and closes the file. Throws RecorderError on I/O errors.
+  void finish(std::optional<bool> success);
+  // The writer thread's first error, if any (the episode stops growing after it).
+  std::string error() const;
+  WriterStats stats() const;
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Datasets;
+  void createLayout();
+  void threadMain();
+  void writeBatch(const std::vector<Observation>& batch);
+  void validate(const Observation& observation) const;
+
+  std::string path_;
+  EpisodeInfo info_;
+  std::size_t capacity_;
+  std::unique_ptr<Datasets> datasets_;
+  double firstTime_ = 0.0;
+  bool haveFirstTime_ = false;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wakeWriter_;
+  std::condition_variable roomAvailable_;
+  std::deque<Observation> queue_;
+  bool closing_ = false;
+  bool finished_ = false;
+  std::string error_;
+  WriterStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace flywheel

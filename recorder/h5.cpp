@@ -1,0 +1,125 @@
+#include "recorder/h5.hpp"
+
+#include <cstring>
+
+namespace flywheel::h5 {
+
+hid_t check(hid_t id, const std::string& what) {
+  if (id < 0) throw Error(what);
+  return id;
+}
+
+void quietErrors() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+namespace {
+Handle boolType() {
+  Handle t = type(check(H5Tenum_create(H5T_NATIVE_INT8), "create bool type"));
+  std::int8_t no = 0, yes = 1;
+  H5Tenum_insert(t, "FALSE", &no);
+  H5Tenum_insert(t, "TRUE", &yes);
+  return t;
+}
+
+Handle replaceAttribute(hid_t object, const std::string& name, hid_t fileType, hid_t dataspace) {
+  if (H5Aexists(object, name.c_str()) > 0) H5Adelete(object, name.c_str());
+  return attribute(check(H5Acreate2(object, name.c_str(), fileType, dataspace, H5P_DEFAULT, H5P_DEFAULT),
+                         "create attribute '" + name + "'"));
+}
+}  // namespace
+
+void writeStringAttribute(hid_t object, const std::string& name, const std::string& value) {
+  Handle t = type(check(H5Tcopy(H5T_C_S1), "copy string type"));
+  H5Tset_size(t, H5T_VARIABLE);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  Handle s = space(H5Screate(H5S_SCALAR));
+  Handle a = replaceAttribute(object, name, t, s);
+  const char* text = value.c_str();
+  check(H5Awrite(a, t, &text), "write attribute '" + name + "'");
+}
+
+void writeDoubleAttribute(hid_t object, const std::string& name, double value) {
+  Handle s = space(H5Screate(H5S_SCALAR));
+  Handle a = replaceAttribute(object, name, H5T_IEEE_F64LE, s);
+  check(H5Awrite(a, H5T_NATIVE_DOUBLE, &value), "write attribute '" + name + "'");
+}
+
+void writeBoolAttribute(hid_t object, const std::string& name, bool value) {
+  Handle t = boolType();
+  Handle s = space(H5Screate(H5S_SCALAR));
+  Handle a = replaceAttribute(object, name, t, s);
+  std::int8_t v = value ? 1 : 0;
+  check(H5Awrite(a, t, &v), "write attribute '" + name + "'");
+}
+
+bool hasAttribute(hid_t object, const std::string& name) {
+  return H5Aexists(object, name.c_str()) > 0;
+}
+
+std::string readStringAttribute(hid_t object, const std::string& name) {
+  Handle a = attribute(check(H5Aopen(object, name.c_str(), H5P_DEFAULT), "open attribute '" + name + "'"));
+  Handle fileType = type(H5Aget_type(a));
+  if (H5Tget_class(fileType) != H5T_STRING) throw Error("attribute '" + name + "' is not a string");
+  if (H5Tis_variable_str(fileType) > 0) {
+    Handle t = type(H5Tcopy(H5T_C_S1));
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5Tget_cset(fileType));
+    char* text = nullptr;
+    check(H5Aread(a, t, &text), "read attribute '" + name + "'");
+    std::string value = text ? text : "";
+    Handle s = space(H5Aget_space(a));
+    H5Dvlen_reclaim(t, s, H5P_DEFAULT, &text);
+    return value;
+  }
+  std::string value(H5Tget_size(fileType), '\0');
+  check(H5Aread(a, fileType, value.data()), "read attribute '" + name + "'");
+  return value.substr(0, std::strlen(value.c_str()));
+}
+
+double readDoubleAttribute(hid_t object, const std::string& name) {
+  Handle a = attribute(check(H5Aopen(object, name.c_str(), H5P_DEFAULT), "open attribute '" + name + "'"));
+  double value = 0.0;
+  check(H5Aread(a, H5T_NATIVE_DOUBLE, &value), "read attribute '" + name + "'");
+  return value;
+}
+
+bool readBoolAttribute(hid_t object, const std::string& name) {
+  Handle a = attribute(check(H5Aopen(object, name.c_str(), H5P_DEFAULT), "open attribute '" + name + "'"));
+  Handle fileType = type(H5Aget_type(a));
+  std::int8_t v = 0;
+  if (H5Tget_class(fileType) == H5T_ENUM) {
+    Handle t = boolType();
+    check(H5Aread(a, t, &v), "read attribute '" + name + "'");
+  } else {
+    check(H5Aread(a, H5T_NATIVE_INT8, &v), "read attribute '" + name + "'");
+  }
+  return v != 0;
+}
+
+std::vector<hsize_t> shapeOf(hid_t dataset) {
+  Handle s = space(H5Dget_space(dataset));
+  int rank = H5Sget_simple_extent_ndims(s);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  H5Sget_simple_extent_dims(s, dims.data(), nullptr);
+  return dims;
+}
+
+std::string typeName(hid_t dataset) {
+  Handle t = type(H5Dget_type(dataset));
+  std::size_t bits = H5Tget_size(t) * 8;
+  switch (H5Tget_class(t)) {
+    case H5T_FLOAT:
+      return "float" + std::to_string(bits);
+    case H5T_INTEGER:
+      return (H5Tget_sign(t) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(bits);
+    case H5T_ENUM:
+      return "bool";
+    case H5T_STRING:
+      return "string";
+    default:
+      return "other";
+  }
+}
+
+}  // namespace flywheel::h5
