@@ -1,0 +1,120 @@
+// `flywheel bench`: the control loop's timing at 500 Hz, and the recorder on sim-aloha (four 480x640
+// cameras at 50 Hz) in real time and faster than real time. Figures, not pass/fail: read them.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "app/commands.hpp"
+#include "app/studio.hpp"
+#include "core/config.hpp"
+
+namespace flywheel::app {
+
+namespace {
+
+double wallSeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double cpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+}
+
+double peakRssMiB() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+void benchLoop(double seconds) {
+  RigConfig config = loadRigConfig("sim");
+  config.controlRateHz = 500.0;
+  config.recordRateHz = 50.0;
+  Studio studio(std::move(config));
+  studio.start(ControlMode::Teleop);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let cameras and caches settle
+  studio.loop().resetStats();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  studio.stop();
+  LoopStatsSummary s = studio.loop().stats();
+  std::printf("control loop, sim rig at 500 Hz for %.0f s (%s priority, 2 cameras rendering at 30 fps)\n",
+              seconds, studio.loop().realTimePriority() ? "SCHED_FIFO" : "normal");
+  std::printf("  ticks %llu, measured rate %.1f Hz, overruns %llu\n",
+              static_cast<unsigned long long>(s.ticks), s.rateHz,
+              static_cast<unsigned long long>(s.overruns));
+  std::printf("  software time per tick   p50 %7.1f us   p99 %7.1f us   max %7.1f us\n", s.workP50 * 1e6,
+              s.workP99 * 1e6, s.workMax * 1e6);
+  std::printf("  period jitter            p50 %7.1f us   p99 %7.1f us   max %7.1f us\n", s.jitterP50 * 1e6,
+              s.jitterP99 * 1e6, s.jitterMax * 1e6);
+}
+
+struct RecordFigures {
+  EpisodeResult result;
+  LoopStatsSummary loop;
+  double wall = 0.0, cpu = 0.0, closeSeconds = 0.0;
+};
+
+RecordFigures recordOnce(double seconds, bool fasterThanRealTime, const std::filesystem::path& folder) {
+  RigConfig config = loadRigConfig("sim-aloha");
+  const auto ticks = static_cast<std::uint64_t>(seconds * config.recordRateHz);
+  DatasetFolder dataset(folder.string());
+  Studio studio(std::move(config), fasterThanRealTime);
+  studio.start(ControlMode::Teleop);
+  RecordFigures figures;
+  studio.beginTake(dataset, "bench", 7, ticks);
+  studio.loop().resetStats();
+  const double wallStart = wallSeconds(), cpuStart = cpuSeconds();
+  while (!studio.recorder().reachedLength())
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const double lastTick = wallSeconds();
+  figures.loop = studio.loop().stats();
+  figures.result = studio.endTake();
+  const double closed = wallSeconds();
+  studio.stop();
+  figures.wall = closed - wallStart;
+  figures.cpu = cpuSeconds() - cpuStart;
+  figures.closeSeconds = closed - lastTick;
+  std::filesystem::remove(figures.result.path);
+  return figures;
+}
+
+}  // namespace
+
+int runBench(const BenchOptions& options) {
+  const auto folder =
+      std::filesystem::temp_directory_path() / ("flywheel-bench-" + std::to_string(::getpid()));
+  std::printf("flywheel bench (%u cores)\n\n", std::thread::hardware_concurrency());
+  benchLoop(std::max(2.0, options.seconds / 3.0));
+
+  RecordFigures live = recordOnce(options.seconds, false, folder);
+  const double mib = static_cast<double>(live.result.stats.bytes) / (1024.0 * 1024.0);
+  std::printf("\nrecording sim-aloha in real time: %.0f s, 4 cameras 480x640 at 50 fps, 14 joints, 50 Hz\n",
+              options.seconds);
+  std::printf("  ticks written %llu, dropped %llu, loop overruns %llu, writer queue peak %zu ticks\n",
+              static_cast<unsigned long long>(live.result.stats.written),
+              static_cast<unsigned long long>(live.result.stats.dropped),
+              static_cast<unsigned long long>(live.loop.overruns), live.result.stats.queuePeak);
+  std::printf("  loop jitter p99 %.1f us, work p99 %.1f us\n", live.loop.jitterP99 * 1e6,
+              live.loop.workP99 * 1e6);
+  std::printf("  %.0f MiB at %.1f MiB/s, file closed %.0f ms after the last tick\n", mib, mib / live.wall,
+              live.closeSeconds * 1e3);
+  std::printf("  CPU %.0f%% of one core, peak RSS %.0f MiB\n", 100.0 * live.cpu / live.wall, peakRssMiB());
+
+  RecordFigures fast = recordOnce(options.seconds, true, folder);
+  const double fastMib = static_cast<double>(fast.result.stats.bytes) / (1024.0 * 1024.0);
+  std::printf("\nrecording sim-aloha faster than real time (rendering, stepping and writing flat out)\n");
+  std::printf("  %.0f s of episode in %.2f s wall: real-time factor %.2f, %.1f MiB/s, dropped %llu\n",
+              fast.result.seconds, fast.wall, fast.result.seconds / fast.wall, fastMib / fast.wall,
+              static_cast<unsigned long long>(fast.result.stats.dropped));
+  std::printf("  peak RSS %.0f MiB\n", peakRssMiB());
+  std::filesystem::remove_all(folder);
+  return 0;
+}
+
+}  // namespace flywheel::app

@@ -1,0 +1,151 @@
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "app/commands.hpp"
+#include "app/studio.hpp"
+#include "core/config.hpp"
+#include "recorder/episode_reader.hpp"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace flywheel::app {
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+void onInterrupt(int) {
+  interrupted = true;
+}
+
+std::string formatSeconds(double s) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f s", s);
+  return text;
+}
+
+std::string outcomeText(const std::optional<bool>& success) {
+  if (!success) return "";
+  return *success ? ", success" : ", failure";
+}
+
+}  // namespace
+
+std::string defaultDataFolder(const std::string& rigName) {
+  if (const char* data = std::getenv("FLYWHEEL_DATA"); data && *data)
+    return (std::filesystem::path(data) / rigName).string();
+  const char* home = std::getenv("HOME");
+  return (std::filesystem::path(home && *home ? home : ".") / "flywheel-data" / rigName).string();
+}
+
+int runRecord(const RecordOptions& options) {
+  RigConfig config = loadRigConfig(options.rig);
+  if (options.fast && !config.isSimulated()) {
+    std::cerr << "flywheel: --fast needs a simulated rig; '" << config.name << "' drives hardware\n";
+    return 2;
+  }
+  const auto ticks = static_cast<std::uint64_t>(std::llround(options.seconds * config.recordRateHz));
+  if (ticks == 0) {
+    std::cerr << "flywheel: --seconds " << options.seconds << " is shorter than one recorded tick\n";
+    return 2;
+  }
+  DatasetFolder dataset(options.out);
+  const unsigned firstSeed = options.seed.value_or(config.sim.seed);
+  Studio studio(std::move(config), options.fast);
+  std::signal(SIGINT, onInterrupt);
+  std::signal(SIGTERM, onInterrupt);
+  studio.start(ControlMode::Teleop);
+  std::cout << "Recording " << options.episodes << " episode(s) of " << ticks << " ticks ("
+            << formatSeconds(static_cast<double>(ticks) / studio.config().recordRateHz) << ") from rig '"
+            << studio.config().name << "' into " << dataset.path() << "\n";
+
+  int saved = 0;
+  for (int episode = 0; episode < options.episodes && !interrupted; ++episode) {
+    std::string path =
+        studio.beginTake(dataset, options.task, firstSeed + static_cast<unsigned>(episode), ticks);
+    while (!studio.recorder().reachedLength() && !interrupted && studio.loop().running())
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EpisodeResult result = studio.endTake();
+    ++saved;
+    std::cout << "  " << result.path << ": " << result.stats.written << " ticks, "
+              << formatSeconds(result.seconds) << outcomeText(studio.sceneSuccess()) << ", "
+              << result.stats.dropped << " dropped\n";
+    if (std::string error = studio.loop().status().error; !error.empty()) {
+      std::cerr << "flywheel: the control loop stopped: " << error << "\n";
+      return 1;
+    }
+  }
+  studio.stop();
+  auto stats = studio.loop().stats();
+  std::cout << "Saved " << saved << " episode(s) in " << dataset.path()
+            << ". Control loop: " << std::lround(stats.rateHz) << " Hz, jitter p99 "
+            << std::lround(stats.jitterP99 * 1e6) << " us, " << stats.overruns << " overruns.\n";
+  return interrupted ? 130 : 0;
+}
+
+int runDemo(const std::string& rig, const std::string& out) {
+  RigConfig config = loadRigConfig(rig);
+  RecordOptions options;
+  options.rig = rig;
+  options.out = out.empty() ? defaultDataFolder(config.name) : out;
+  options.episodes = 1;
+  options.seconds = 10.0;
+  int status = runRecord(options);
+  if (status == 0)
+    std::cout << "Look inside with: flywheel inspect " << DatasetFolder(options.out).episodePaths().back()
+              << "\n";
+  return status;
+}
+
+namespace {
+void savePngs(const EpisodeReader& reader, const EpisodeSummary& summary, const std::string& folder,
+              std::size_t tick) {
+  std::filesystem::create_directories(folder);
+  for (const CameraSummary& cam : summary.cameras) {
+    Image image = reader.readFrame(cam.name, tick);
+    cv::Mat rgb(image.height, image.width, CV_8UC3, const_cast<std::uint8_t*>(image.pixels.get()));
+    cv::Mat bgr;
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+    std::string file =
+        (std::filesystem::path(folder) / (cam.name + "_" + std::to_string(tick) + ".png")).string();
+    if (!cv::imwrite(file, bgr)) throw RecorderError(file + ": cannot be written");
+    std::printf("  saved %s\n", file.c_str());
+  }
+}
+}  // namespace
+
+int runInspect(const std::string& path, const std::string& framesFolder, std::size_t tick) {
+  EpisodeReader reader(path);
+  EpisodeSummary s = reader.summary();
+  std::printf("%s\n", s.path.c_str());
+  std::printf("  task        %s\n", s.task.c_str());
+  std::printf("  rig         %s%s\n", s.rigName.c_str(), s.sim ? " (simulated)" : "");
+  std::printf("  length      %zu ticks at %.1f fps = %.2f s (measured %.2f s)\n", s.ticks, s.fps,
+              s.fps > 0 ? static_cast<double>(s.ticks) / s.fps : 0.0, s.measuredDuration);
+  std::printf("  joints      %zu\n", s.joints);
+  std::printf("  complete    %s%s\n", s.complete ? "yes" : "no (interrupted while recording)",
+              s.success ? (*s.success ? ", success" : ", failure") : "");
+  std::printf("  recorded    %s by %s\n", s.startTime.c_str(), s.softwareVersion.c_str());
+  std::printf("  cameras\n");
+  for (const CameraSummary& cam : s.cameras)
+    std::printf("    %-18s %zu frames of %dx%dx3 (HxWx3), %zu repeated\n", cam.name.c_str(), cam.frames,
+                cam.height, cam.width, cam.repeatedFrames);
+  std::printf("  datasets\n");
+  for (const DatasetShape& d : s.datasets) {
+    std::string shape;
+    for (auto dim : d.shape)
+      shape += (shape.empty() ? "" : ", ") + std::to_string(dim);
+    std::printf("    %-42s [%s] %s\n", d.path.c_str(), shape.c_str(), d.dtype.c_str());
+  }
+  if (!framesFolder.empty()) savePngs(reader, s, framesFolder, tick);
+  return 0;
+}
+
+}  // namespace flywheel::app
