@@ -1,0 +1,174 @@
+// Recording: what goes into an episode file comes back out, with the right shapes and types, and
+// existing episodes are never overwritten.
+#include <QtTest>
+
+#include <QTemporaryDir>
+#include <filesystem>
+#include <fstream>
+
+#include "recorder/dataset_folder.hpp"
+#include "recorder/episode_reader.hpp"
+#include "recorder/episode_recorder.hpp"
+#include "sim_harness.hpp"
+
+using namespace flywheel;
+using namespace flywheel::testing;
+
+namespace {
+
+// Records `ticks` ticks of `rig` through an EpisodeRecorder and also keeps what the loop handed it.
+struct RecordedEpisode {
+  std::string path;
+  std::vector<Observation> observations;
+};
+
+struct TeeSink final : ObservationSink {
+  EpisodeRecorder& recorder;
+  std::vector<Observation> seen;
+  explicit TeeSink(EpisodeRecorder& r) : recorder(r) {}
+  void onObservation(const Observation& o) override {
+    if (recorder.reachedLength()) return;
+    seen.push_back(o);
+    recorder.onObservation(o);
+  }
+};
+
+RecordedEpisode record(const std::string& rigName, const DatasetFolder& dataset, std::uint64_t ticks,
+                       unsigned seed) {
+  RigConfig config = loadRigConfig(rigName);
+  SimHarness harness(config);
+  harness.world().resetEpisode(seed);
+  harness.rig->refreshSimulatedCameras();
+  EpisodeRecorder recorder(true);
+  TeeSink tee(recorder);
+  harness.loop->setSink(&tee);
+  std::string path = recorder.begin(dataset, EpisodeRecorder::infoFor(config, "stack the cube"), ticks);
+  harness.loop->runTicks(ticks + 20);  // more ticks than the take: it must stop at its length
+  EpisodeResult result = recorder.end(harness.world().outcome().success);
+  if (result.path != path || result.stats.written != ticks)
+    throw std::runtime_error("take not written in full");
+  return {path, tee.seen};
+}
+
+}  // namespace
+
+class RecorderTest : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void roundTripShapesTypesAndValues() {
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    RecordedEpisode episode = record("sim-aloha", dataset, 60, 4);
+    QCOMPARE(episode.observations.size(), std::size_t(60));
+
+    EpisodeReader reader(episode.path);
+    EpisodeSummary s = reader.summary();
+    QCOMPARE(s.ticks, std::size_t(60));
+    QCOMPARE(s.joints, std::size_t(14));
+    QCOMPARE(s.task, std::string("stack the cube"));
+    QCOMPARE(s.fps, 50.0);
+    QVERIFY(s.sim);
+    QVERIFY(s.complete);
+    QVERIFY(s.success.has_value());
+    QCOMPARE(s.rigName, std::string("sim-aloha"));
+    QCOMPARE(reader.rigConfigText(), loadRigConfig("sim-aloha").sourceText);
+    QCOMPARE(s.cameras.size(), std::size_t(4));
+    for (const CameraSummary& cam : s.cameras) {
+      QCOMPARE(cam.frames, std::size_t(60));
+      QCOMPARE(cam.height, 480);
+      QCOMPARE(cam.width, 640);
+    }
+    for (const DatasetShape& d : s.datasets) {
+      if (d.path.starts_with("/observations/images/")) {
+        QCOMPARE(d.dtype, std::string("uint8"));
+        QCOMPARE(d.shape, (std::vector<unsigned long long>{60, 480, 640, 3}));
+      } else {
+        QCOMPARE(d.dtype, std::string("float64"));
+      }
+    }
+
+    std::vector<double> qpos = reader.readDoubles("/observations/qpos");
+    std::vector<double> action = reader.readDoubles("/action");
+    std::vector<double> qvel = reader.readDoubles("/observations/qvel");
+    QCOMPARE(qpos, column(episode.observations, false));
+    QCOMPARE(action, column(episode.observations, true));
+    QCOMPARE(qvel.size(), std::size_t(60 * 14));
+    QCOMPARE(qvel[14 * 30 + 3], episode.observations[30].state.velocity[3]);
+
+    std::vector<double> stamps = reader.readDoubles("/timestamp");
+    QCOMPARE(stamps.front(), 0.0);
+    for (std::size_t t = 1; t < stamps.size(); ++t)
+      QVERIFY(std::abs(stamps[t] - stamps[t - 1] - 0.02) < 1e-9);  // the manual clock's ticks, measured
+
+    // Pixels: one frame per camera per tick, exactly as the camera delivered it.
+    Image frame = reader.readFrame("cam_left_wrist", 42);
+    const Image& sent = episode.observations[42].frames[2].image;
+    QVERIFY(std::equal(frame.pixels.get(), frame.pixels.get() + frame.byteSize(), sent.pixels.get()));
+    std::vector<double> captured = reader.readDoubles("/observations/image_timestamps/cam_left_wrist");
+    QCOMPARE(captured[42], episode.observations[42].frames[2].captureTime - episode.observations[0].time);
+  }
+
+  void episodesAreNeverOverwritten() {
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    RecordedEpisode first = record("sim", dataset, 10, 1);
+    auto firstBytes = std::filesystem::file_size(first.path);
+    // Someone else's episode_5 in the folder: the next take goes after it, earlier numbers stay free.
+    std::filesystem::copy_file(first.path, dir.filePath("episode_5.hdf5").toStdString());
+    RecordedEpisode second = record("sim", dataset, 10, 2);
+    QCOMPARE(QFileInfo(QString::fromStdString(second.path)).fileName(), QString("episode_6.hdf5"));
+    QCOMPARE(std::filesystem::file_size(first.path), firstBytes);
+    QCOMPARE(dataset.episodePaths().size(), std::size_t(3));
+    QVERIFY_THROWS_EXCEPTION(RecorderError,
+                             EpisodeWriter(first.path, EpisodeRecorder::infoFor(loadRigConfig("sim"), "x")));
+    QCOMPARE(std::filesystem::file_size(first.path), firstBytes);
+  }
+
+  void fixedLengthTakesAllMatch() {
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    for (unsigned seed = 1; seed <= 3; ++seed)
+      record("sim", dataset, 37, seed);
+    for (const std::string& path : dataset.episodePaths())
+      QCOMPARE(EpisodeReader(path).summary().ticks, std::size_t(37));
+  }
+
+  void damagedFilesAreReportedNotCrashed() {
+    QTemporaryDir dir;
+    const std::string garbage = dir.filePath("episode_0.hdf5").toStdString();
+    std::ofstream(garbage) << "this is not an HDF5 file";
+    try {
+      EpisodeReader reader(garbage);
+      QFAIL("a damaged file must be refused");
+    } catch (const RecorderError& e) {
+      QVERIFY2(QString(e.what()).contains("episode_0.hdf5: not an HDF5 file"), e.what());
+    }
+    // Truncated in the middle: the header survives, the data does not.
+    DatasetFolder dataset(dir.path().toStdString());
+    RecordedEpisode episode = record("sim", dataset, 20, 1);
+    std::filesystem::resize_file(episode.path, std::filesystem::file_size(episode.path) / 3);
+    try {
+      EpisodeReader reader(episode.path);
+      reader.summary();
+      reader.readDoubles("/observations/qpos");
+      QFAIL("a truncated file must be refused");
+    } catch (const RecorderError& e) {
+      QVERIFY2(QString(e.what()).contains(QString::fromStdString(episode.path)), e.what());
+    }
+  }
+
+  void writerRefusesMismatchedObservations() {
+    QTemporaryDir dir;
+    EpisodeInfo info = EpisodeRecorder::infoFor(loadRigConfig("sim"), "x");
+    EpisodeWriter writer(dir.filePath("e.hdf5").toStdString(), info);
+    Observation wrong;
+    wrong.state = JointState::zeros(3);
+    wrong.action = JointVector(3);
+    QVERIFY_THROWS_EXCEPTION(RecorderError, writer.push(wrong));
+    writer.finish(std::nullopt);
+    QCOMPARE(EpisodeReader(writer.path()).summary().ticks, std::size_t(0));
+  }
+};
+
+QTEST_GUILESS_MAIN(RecorderTest)
+#include "test_recorder.moc"
