@@ -124,6 +124,8 @@ ArmConfig parseArm(const Field& f) {
   arm.port = f.textOr("port", "");
   if (arm.bus != "sim" && arm.port.empty()) f.absent("port").fail("is required for a servo bus");
   arm.baud = f.has("baud") ? f.child("baud").integer() : 1000000;
+  arm.model = f.textOr("model", "");
+  if (arm.bus != "sim" && arm.model.empty()) f.absent("model").fail("is required for a servo bus (e.g. xl430-w250, sts3215)");
   if (arm.baud <= 0) f.child("baud").fail("must be positive");
   std::set<std::string> names;
   std::set<int> ids;
@@ -265,6 +267,8 @@ RigConfig parseRigConfig(const std::string& yamlText, const std::string& display
   for (const Field& af : root.child("arms").items()) {
     ArmConfig arm = parseArm(af);
     if (!armNames.insert(arm.name).second) af.child("name").fail("duplicate arm name '" + arm.name + "'");
+    if (!rig.arms.empty() && (arm.bus == "sim") != (rig.arms.front().bus == "sim"))
+      af.child("bus").fail("simulated and real arms cannot share a rig");
     rig.arms.push_back(arm);
   }
   if (rig.followers().empty()) root.child("arms").fail("needs at least one arm with role follower");
@@ -280,6 +284,8 @@ RigConfig parseRigConfig(const std::string& yamlText, const std::string& display
       CameraConfig cam = parseCamera(cf);
       if (!cameraNames.insert(cam.name).second)
         cf.child("name").fail("duplicate camera name '" + cam.name + "'");
+      if (cam.source == "sim" && rig.arms.front().bus != "sim")
+        cf.child("source").fail("a simulated camera needs simulated arms");
       if (!cam.view.attachToArm.empty() && !rig.findArm(cam.view.attachToArm))
         cf.child("view").child("attach").fail("no arm named '" + cam.view.attachToArm + "'");
       rig.cameras.push_back(cam);
@@ -289,6 +295,12 @@ RigConfig parseRigConfig(const std::string& yamlText, const std::string& display
     Field s = root.child("safety");
     rig.safety.maxJointSpeed = s.numberOr("max_joint_speed", rig.safety.maxJointSpeed);
     if (rig.safety.maxJointSpeed <= 0.0) s.child("max_joint_speed").fail("must be positive (rad/s)");
+    std::string onStop = s.textOr("on_stop", "hold");
+    if (onStop == "hold") rig.safety.onStop = StopBehaviour::Hold;
+    else if (onStop == "limp") rig.safety.onStop = StopBehaviour::Limp;
+    else s.child("on_stop").fail("must be 'hold' or 'limp', got '" + onStop + "'");
+    if (s.has("max_failed_ticks")) rig.safety.maxFailedTicks = s.child("max_failed_ticks").integer();
+    if (rig.safety.maxFailedTicks < 1) s.child("max_failed_ticks").fail("must be at least 1");
   }
   if (root.has("sim")) {
     Field s = root.child("sim");

@@ -60,8 +60,46 @@ void ControlLoop::stop() {
 
 void ControlLoop::runTicks(std::uint64_t n) {
   for (std::uint64_t i = 0; i < n && !stopRequested_; ++i) {
-    tick();
+    if (!guardedTick()) {
+      stopFollowersSafely();
+      return;
+    }
     if (manualClock_) manualClock_->advance(period_);
+  }
+}
+
+// A device error costs one tick (the followers keep their last goal); a run of them stops the loop.
+bool ControlLoop::guardedTick() {
+  try {
+    tick();
+    consecutiveFailures_ = 0;
+    return true;
+  } catch (const DeviceError& e) {
+    ++consecutiveFailures_;
+    std::lock_guard lock(statusMutex_);
+    ++status_.failedTicks;
+    status_.lastDeviceError = e.what();
+    if (consecutiveFailures_ < rig_.safety.maxFailedTicks) return true;
+    status_.error = std::string(e.what()) + " (" + std::to_string(consecutiveFailures_) +
+                    " failed ticks in a row; followers " +
+                    (rig_.safety.onStop == StopBehaviour::Limp ? "released" : "holding their last goal") + ")";
+    return false;
+  } catch (const std::exception& e) {
+    std::lock_guard lock(statusMutex_);
+    status_.error = e.what();
+    return false;
+  }
+}
+
+// On exit, error or Ctrl-C: servos with torque on hold their last goal by themselves; limp releases them.
+void ControlLoop::stopFollowersSafely() {
+  if (rig_.safety.onStop != StopBehaviour::Limp) return;
+  for (Arm* follower : devices_.followers) {
+    try {
+      follower->setTorque(false);
+    } catch (const std::exception&) {
+      // The bus may be gone (unplugged): nothing more can be sent.
+    }
   }
 }
 
@@ -72,13 +110,7 @@ void ControlLoop::threadMain() {
   realTimePriority_ = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
   nextDeadline_ = clock_.now();
   while (!stopRequested_) {
-    try {
-      tick();
-    } catch (const std::exception& e) {
-      std::lock_guard lock(statusMutex_);
-      status_.error = e.what();
-      break;
-    }
+    if (!guardedTick()) break;
     if (manualClock_) {
       manualClock_->advance(period_);
       continue;

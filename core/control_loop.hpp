@@ -56,7 +56,9 @@ struct LoopStatus {
   JointVector goal;      // last safe goal sent to the followers
   SafetyCounters safety;
   std::uint64_t tick = 0;
-  std::string error;  // non-empty after a device error stopped the loop
+  std::uint64_t failedTicks = 0;  // ticks lost to a device error (retries already spent)
+  std::string lastDeviceError;    // the most recent one, naming the servo and port
+  std::string error;              // non-empty once an error stopped the loop
 };
 
 class ControlLoop {
@@ -90,7 +92,9 @@ class ControlLoop {
 
  private:
   void threadMain();
+  bool guardedTick();  // false when the loop must stop
   void tick();
+  void stopFollowersSafely();
   JointState readAll(const std::vector<Arm*>& arms) const;
   JointVector teleopGoal(const std::vector<JointState>& leaderStates) const;
   void sleepUntil(double deadline) const;
@@ -119,6 +123,7 @@ class ControlLoop {
   double lastTickStart_ = -1.0;
   double nextDeadline_ = 0.0;
   std::optional<JointVector> lastGoal_;
+  int consecutiveFailures_ = 0;
   SafetyCounters safety_;
   Observation latest_;
 

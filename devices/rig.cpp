@@ -1,23 +1,90 @@
 #include "devices/rig.hpp"
 
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <numbers>
+
+#include "devices/servo/servo_arm.hpp"
+#include "devices/servo/servo_emulator.hpp"
 #include "devices/sim/sim_devices.hpp"
+#include "devices/usb/usb_discovery.hpp"
 
 namespace flywheel {
 
+namespace {
+
+// An emulated leader has no hand on it: it sways slowly around the middle of its range, so teleoperation
+// against the emulator shows real motion.
+double emulatedHand(std::uint8_t id, double seconds, int resolution) {
+  const double phase = 0.7 * id;
+  return resolution / 2.0 + resolution * 0.06 * std::sin(2.0 * std::numbers::pi * 0.25 * seconds + phase);
+}
+
+// "emulator", a device path, or a USB adapter's serial number.
+std::string resolvePort(const ArmConfig& arm, std::string& adapterKey) {
+  if (arm.port.starts_with("/")) {
+    auto adapter = findAdapterByPath(arm.port);
+    adapterKey = adapter && !adapter->serial.empty() ? adapter->serial
+                                                     : std::filesystem::path(arm.port).filename().string();
+    return arm.port;
+  }
+  auto adapter = findAdapterBySerial(arm.port);
+  if (!adapter)
+    throw DeviceError("arm '" + arm.name + "': no USB adapter with serial number '" + arm.port +
+                      "' is plugged in (flywheel devices lists the adapters present)");
+  adapterKey = adapter->serial;
+  return adapter->ttyPath;
+}
+
+}  // namespace
+
 Rig::Rig(RigConfig config, const Clock& clock) : config_(std::move(config)) {
-  if (!config_.isSimulated())
-    throw DeviceError("rig '" + config_.name +
-                      "': only simulated arms and cameras (bus: sim, source: sim) are "
-                      "available in this build");
+  if (config_.arms.front().bus != "sim") {
+    buildServoArms();
+    return;
+  }
   sim_ = std::make_unique<sim::SimRig>(config_, clock);
-  for (auto& arm : sim_->arms())
-    arms_.push_back(arm.get());
-  for (auto& camera : sim_->cameras())
-    cameras_.push_back(camera.get());
+  for (auto& arm : sim_->arms()) arms_.push_back(arm.get());
+  for (auto& camera : sim_->cameras()) cameras_.push_back(camera.get());
+}
+
+void Rig::buildServoArms() {
+  std::map<std::string, std::shared_ptr<ServoBus>> buses;  // arms on one port share its bus
+  for (const ArmConfig& arm : config_.arms) {
+    const ServoModel* model = findServoModel(arm.model);
+    if (!model) throw DeviceError("arm '" + arm.name + "': unknown servo model '" + arm.model + "'");
+    const BusProtocol protocol = arm.bus == "dynamixel" ? BusProtocol::Dynamixel : BusProtocol::Feetech;
+    if (model->protocol != protocol)
+      throw DeviceError("arm '" + arm.name + "': a " + arm.model + " does not speak the " + arm.bus + " protocol");
+    std::string adapterKey, path;
+    if (arm.port == "emulator") {
+      std::vector<std::uint8_t> ids;
+      for (const JointConfig& joint : arm.joints) ids.push_back(static_cast<std::uint8_t>(joint.id));
+      auto emulator = std::make_unique<ServoEmulator>(protocol, *model, ids);
+      if (arm.role == ArmRole::Leader) {
+        const int resolution = model->resolution;
+        emulator->setHandMotion([resolution](std::uint8_t id, double t) { return emulatedHand(id, t, resolution); });
+      }
+      path = emulator->start();
+      adapterKey = "emulator";
+      emulators_.push_back(std::move(emulator));
+    } else {
+      path = resolvePort(arm, adapterKey);
+    }
+    auto& bus = buses[path];
+    if (!bus) bus = std::make_shared<ServoBus>(protocol, path, arm.baud);
+    auto calibration = loadCalibration(calibrationPath(adapterKey, arm.name));
+    servoArms_.push_back(std::make_unique<ServoArm>(
+        arm, *model, bus, calibration ? *calibration : ServoArm::defaultCalibration(arm, *model)));
+    arms_.push_back(servoArms_.back().get());
+  }
 }
 
 Rig::~Rig() {
   disconnect();
+  servoArms_.clear();  // before the emulators they talk to
+  emulators_.clear();
 }
 
 RigDevices Rig::devices() const {
@@ -35,6 +102,16 @@ RigDevices Rig::devices() const {
   devices.cameras = cameras_;
   devices.simulation = sim_.get();
   return devices;
+}
+
+ServoEmulator* Rig::emulatorFor(const std::string& armName) const {
+  std::size_t emulated = 0;
+  for (const ArmConfig& arm : config_.arms) {
+    if (arm.port != "emulator") continue;
+    if (arm.name == armName) return emulators_.at(emulated).get();
+    ++emulated;
+  }
+  return nullptr;
 }
 
 void Rig::connect() {

@@ -13,6 +13,9 @@ namespace sim {
 class SimRig;
 class SimWorld;
 }  // namespace sim
+class ServoArm;
+class ServoBus;
+class ServoEmulator;
 
 class Rig {
  public:
@@ -29,12 +32,17 @@ class Rig {
   void disconnect();
   std::vector<Camera*> cameras() const;
   sim::SimWorld* simWorld() const;  // nullptr unless simulated
+  ServoEmulator* emulatorFor(const std::string& armName) const;  // nullptr unless the arm's port is "emulator"
   // Manual clock, loop stopped: simulated cameras show the scene as it is now (after a reset).
   void refreshSimulatedCameras();
 
  private:
+  void buildServoArms();
+
   RigConfig config_;
   std::unique_ptr<sim::SimRig> sim_;
+  std::vector<std::unique_ptr<ServoEmulator>> emulators_;  // for arms whose port is "emulator"
+  std::vector<std::unique_ptr<ServoArm>> servoArms_;
   std::vector<Arm*> arms_;  // rig.arms order
   std::vector<Camera*> cameras_;
 };

@@ -1,0 +1,56 @@
+// Feetech STS (SCServo) packets: FF FF id length instruction parameters checksum, checksum = ~sum,
+// little-endian values, sign-magnitude positions and speeds. Pure functions over bytes.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace flywheel::feetech {
+
+enum Instruction : std::uint8_t {
+  kPing = 0x01,
+  kRead = 0x02,
+  kWrite = 0x03,
+  kSyncRead = 0x82,
+  kSyncWrite = 0x83,
+};
+
+constexpr std::uint8_t kBroadcastId = 0xFE;
+
+std::uint8_t checksum(std::span<const std::uint8_t> idToLastParam);
+
+std::vector<std::uint8_t> buildPacket(std::uint8_t id, std::uint8_t instruction, std::span<const std::uint8_t> params);
+std::vector<std::uint8_t> ping(std::uint8_t id);
+std::vector<std::uint8_t> read(std::uint8_t id, std::uint8_t address, std::uint8_t length);
+std::vector<std::uint8_t> write(std::uint8_t id, std::uint8_t address, std::span<const std::uint8_t> data);
+std::vector<std::uint8_t> syncRead(std::span<const std::uint8_t> ids, std::uint8_t address, std::uint8_t length);
+std::vector<std::uint8_t> syncWrite(std::span<const std::uint8_t> ids, std::uint8_t address, std::uint8_t length,
+                                    std::span<const std::uint8_t> data);
+// Server side (the emulator): a reply from `id` with its error byte.
+std::vector<std::uint8_t> statusPacket(std::uint8_t id, std::uint8_t error, std::span<const std::uint8_t> params);
+
+struct Packet {
+  std::uint8_t id = 0;
+  std::uint8_t instructionOrError = 0;  // requests: the instruction; replies: the error byte
+  std::vector<std::uint8_t> params;
+};
+
+enum class ParseStatus { Ok, NeedMore, BadChecksum, Malformed };
+
+struct ParseResult {
+  ParseStatus status = ParseStatus::NeedMore;
+  std::size_t consumed = 0;
+  Packet packet;
+};
+
+ParseResult parse(std::span<const std::uint8_t> bytes);
+
+// Sign-magnitude: bit `signBit` is the sign, the bits below it the magnitude.
+std::uint16_t encodeSignMagnitude(int value, int signBit);
+int decodeSignMagnitude(std::uint16_t raw, int signBit);
+
+std::string describeError(std::uint8_t error);  // "overload, overheat"
+
+}  // namespace flywheel::feetech

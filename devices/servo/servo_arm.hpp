@@ -1,0 +1,45 @@
+// An arm made of servos on one bus: joint names map to servo ids, every read is one sync read of position,
+// velocity and effort, every write one sync write of goal positions, both through the arm's calibration.
+#pragma once
+
+#include <memory>
+
+#include "core/config.hpp"
+#include "core/hardware.hpp"
+#include "devices/servo/calibration.hpp"
+#include "devices/servo/control_table.hpp"
+#include "devices/servo/servo_bus.hpp"
+
+namespace flywheel {
+
+class ServoArm final : public Arm {
+ public:
+  ServoArm(const ArmConfig& config, const ServoModel& model, std::shared_ptr<ServoBus> bus, ArmCalibration calibration);
+
+  std::string name() const override { return config_.name; }
+  std::size_t jointCount() const override { return config_.joints.size(); }
+  void connect() override;  // opens the bus and checks every servo answers with the configured model
+  JointState read() override;
+  void write(const JointVector& goal) override;
+  void setTorque(bool enabled) override;
+
+  std::vector<int> readRawPositions();
+  const std::vector<std::uint8_t>& ids() const { return ids_; }
+  ServoBus& bus() { return *bus_; }
+  const ServoModel& model() const { return model_; }
+  const ArmCalibration& calibration() const { return calibration_; }
+
+  // The calibration used when none was recorded: home in the middle, the whole range, config directions.
+  static ArmCalibration defaultCalibration(const ArmConfig& config, const ServoModel& model);
+
+ private:
+  int field(const std::vector<std::uint8_t>& block, const Register& reg, int signBit) const;
+
+  const ArmConfig& config_;
+  const ServoModel& model_;
+  std::shared_ptr<ServoBus> bus_;
+  ArmCalibration calibration_;
+  std::vector<std::uint8_t> ids_;
+};
+
+}  // namespace flywheel

@@ -1,0 +1,190 @@
+#include "devices/servo/servo_bus.hpp"
+
+#include "devices/servo/dynamixel_protocol.hpp"
+#include "devices/servo/feetech_protocol.hpp"
+
+namespace flywheel {
+
+namespace {
+
+// A timeout or a corrupt reply: worth one retry.
+struct TransientError : std::runtime_error {
+  TransientError(const std::string& message, int servoId, bool corrupt)
+      : std::runtime_error(message), servoId(servoId), corrupt(corrupt) {}
+  int servoId;
+  bool corrupt;
+};
+
+}  // namespace
+
+ServoBus::ServoBus(BusProtocol protocol, std::string port, int baud, BusTiming timing)
+    : protocol_(protocol), portName_(std::move(port)), baud_(baud), timing_(timing) {}
+
+void ServoBus::open() {
+  std::lock_guard lock(mutex_);
+  port_.open(portName_, baud_);
+  pending_.clear();
+}
+
+void ServoBus::close() {
+  std::lock_guard lock(mutex_);
+  port_.close();
+}
+
+BusCounters ServoBus::counters() const {
+  std::lock_guard lock(mutex_);
+  return counters_;
+}
+
+std::vector<ServoBus::Reply> ServoBus::attempt(const std::vector<std::uint8_t>& request,
+                                               std::span<const std::uint8_t> replyIds) {
+  port_.discardInput();
+  pending_.clear();
+  port_.write(request);
+  std::vector<Reply> replies;
+  auto deadline = SerialPort::Clock::now() + timing_.replyTimeout;
+  while (replies.size() < replyIds.size()) {
+    const std::uint8_t expected = replyIds[replies.size()];
+    bool parsed = false;
+    if (protocol_ == BusProtocol::Dynamixel) {
+      auto result = dynamixel::parse(pending_);
+      pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(result.consumed));
+      if (result.status == dynamixel::ParseStatus::BadCrc)
+        throw TransientError("corrupt reply (CRC error)", expected, true);
+      if (result.status == dynamixel::ParseStatus::Ok && result.packet.instruction == dynamixel::kStatus) {
+        replies.push_back({result.packet.id, result.packet.error, std::move(result.packet.params)});
+        parsed = true;
+      }
+    } else {
+      auto result = feetech::parse(pending_);
+      pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(result.consumed));
+      if (result.status == feetech::ParseStatus::BadChecksum)
+        throw TransientError("corrupt reply (checksum error)", expected, true);
+      if (result.status == feetech::ParseStatus::Ok) {
+        replies.push_back({result.packet.id, result.packet.instructionOrError, std::move(result.packet.params)});
+        parsed = true;
+      }
+    }
+    if (parsed) {
+      if (replies.back().id != expected)
+        throw TransientError("reply from servo " + std::to_string(replies.back().id) + " out of turn", expected, true);
+      deadline = SerialPort::Clock::now() + timing_.perReply + timing_.replyTimeout / 2;
+      continue;
+    }
+    if (port_.readUntil(pending_, 1, deadline) == 0 && SerialPort::Clock::now() >= deadline)
+      throw TransientError("no reply (timeout)", expected, false);
+  }
+  return replies;
+}
+
+std::vector<ServoBus::Reply> ServoBus::transact(const std::vector<std::uint8_t>& request,
+                                                std::span<const std::uint8_t> replyIds, const char* what) {
+  std::lock_guard lock(mutex_);
+  ++counters_.transactions;
+  for (int attemptNumber = 0;; ++attemptNumber) {
+    try {
+      return attempt(request, replyIds);
+    } catch (const TransientError& e) {
+      (e.corrupt ? counters_.corruptReplies : counters_.timeouts)++;
+      if (attemptNumber < timing_.retries) {
+        ++counters_.retries;
+        continue;
+      }
+      ++counters_.failures;
+      counters_.lastError = "servo " + std::to_string(e.servoId) + " on " + portName_ + ": " + e.what() + " during " +
+                            what + ", after " + std::to_string(timing_.retries) + " retry";
+      throw BusError(counters_.lastError, e.servoId);
+    } catch (const SerialError& e) {
+      ++counters_.failures;
+      counters_.lastError = e.what();
+      throw;
+    }
+  }
+}
+
+void ServoBus::checkServoError(const Reply& reply) {
+  if (reply.error == 0) return;
+  std::string problem;
+  bool fatal = false;
+  if (protocol_ == BusProtocol::Dynamixel) {
+    fatal = (reply.error & 0x7F) != 0;  // an error number: the instruction was refused
+    problem = fatal ? dynamixel::errorName(reply.error) : "hardware error alert (read Hardware Error Status, 70)";
+  } else {
+    problem = feetech::describeError(reply.error);
+  }
+  std::lock_guard lock(mutex_);
+  ++counters_.servoAlerts;
+  counters_.lastError = "servo " + std::to_string(reply.id) + " on " + portName_ + " reports: " + problem;
+  if (fatal) throw BusError(counters_.lastError, reply.id);
+}
+
+std::vector<std::uint8_t> ServoBus::buildRead(std::uint8_t id, std::uint16_t address, std::uint16_t length) const {
+  if (protocol_ == BusProtocol::Dynamixel) return dynamixel::read(id, address, length);
+  return feetech::read(id, static_cast<std::uint8_t>(address), static_cast<std::uint8_t>(length));
+}
+
+std::uint16_t ServoBus::ping(std::uint8_t id) {
+  const std::uint8_t ids[] = {id};
+  if (protocol_ == BusProtocol::Dynamixel) {
+    auto replies = transact(dynamixel::ping(id), ids, "ping");
+    checkServoError(replies[0]);
+    if (replies[0].params.size() < 2) throw BusError("servo " + std::to_string(id) + ": short ping reply", id);
+    return static_cast<std::uint16_t>(replies[0].params[0] | (replies[0].params[1] << 8));
+  }
+  transact(feetech::ping(id), ids, "ping");
+  auto model = read(id, 3, 2);  // Feetech answers a ping with no data: the model number is at address 3
+  return static_cast<std::uint16_t>(model[0] | (model[1] << 8));
+}
+
+std::vector<std::uint8_t> ServoBus::read(std::uint8_t id, std::uint16_t address, std::uint16_t length) {
+  const std::uint8_t ids[] = {id};
+  auto replies = transact(buildRead(id, address, length), ids, "read");
+  checkServoError(replies[0]);
+  if (replies[0].params.size() != length)
+    throw BusError("servo " + std::to_string(id) + " on " + portName_ + ": read returned " +
+                       std::to_string(replies[0].params.size()) + " bytes, expected " + std::to_string(length), id);
+  return replies[0].params;
+}
+
+void ServoBus::write(std::uint8_t id, std::uint16_t address, std::span<const std::uint8_t> data) {
+  const std::uint8_t ids[] = {id};
+  auto request = protocol_ == BusProtocol::Dynamixel ? dynamixel::write(id, address, data)
+                                                     : feetech::write(id, static_cast<std::uint8_t>(address), data);
+  auto replies = transact(request, ids, "write");
+  checkServoError(replies[0]);
+}
+
+std::vector<std::vector<std::uint8_t>> ServoBus::syncRead(std::span<const std::uint8_t> ids, std::uint16_t address,
+                                                          std::uint16_t length) {
+  auto request = protocol_ == BusProtocol::Dynamixel
+                     ? dynamixel::syncRead(ids, address, length)
+                     : feetech::syncRead(ids, static_cast<std::uint8_t>(address), static_cast<std::uint8_t>(length));
+  auto replies = transact(request, ids, "sync read");
+  std::vector<std::vector<std::uint8_t>> data;
+  for (Reply& reply : replies) {
+    checkServoError(reply);
+    if (reply.params.size() != length)
+      throw BusError("servo " + std::to_string(reply.id) + " on " + portName_ + ": sync read returned " +
+                         std::to_string(reply.params.size()) + " bytes, expected " + std::to_string(length), reply.id);
+    data.push_back(std::move(reply.params));
+  }
+  return data;
+}
+
+void ServoBus::syncWrite(std::span<const std::uint8_t> ids, std::uint16_t address, std::uint16_t length,
+                         std::span<const std::uint8_t> data) {
+  auto request = protocol_ == BusProtocol::Dynamixel
+                     ? dynamixel::syncWrite(ids, address, length, data)
+                     : feetech::syncWrite(ids, static_cast<std::uint8_t>(address), static_cast<std::uint8_t>(length), data);
+  std::lock_guard lock(mutex_);
+  ++counters_.transactions;
+  try {
+    port_.write(request);
+  } catch (const SerialError& e) {
+    ++counters_.failures;
+    counters_.lastError = e.what();
+    throw;
+  }
+}
+
+}  // namespace flywheel

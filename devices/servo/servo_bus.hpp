@@ -1,0 +1,82 @@
+// One half-duplex servo bus on a serial port, speaking Dynamixel 2.0 or Feetech STS. Every transaction
+// waits for its replies with a deadline, is retried once on a timeout or a corrupt reply, is counted, and
+// fails with an error that names the servo id and the port.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "devices/serial/serial_port.hpp"
+#include "devices/servo/control_table.hpp"
+
+namespace flywheel {
+
+struct BusError : DeviceError {
+  BusError(const std::string& message, int servoId) : DeviceError(message), servoId(servoId) {}
+  int servoId;  // -1 when no single servo is to blame
+};
+
+struct BusCounters {
+  std::uint64_t transactions = 0;
+  std::uint64_t timeouts = 0;        // replies that did not come in time
+  std::uint64_t corruptReplies = 0;  // CRC / checksum errors
+  std::uint64_t retries = 0;
+  std::uint64_t failures = 0;        // transactions that failed after the retry
+  std::uint64_t servoAlerts = 0;     // replies whose error byte flagged a servo problem
+  std::string lastError;
+};
+
+struct BusTiming {
+  std::chrono::microseconds replyTimeout{8000};  // for the first reply; each further reply adds perReply
+  std::chrono::microseconds perReply{1500};
+  int retries = 1;
+};
+
+class ServoBus {
+ public:
+  ServoBus(BusProtocol protocol, std::string port, int baud, BusTiming timing = {});
+  void open();   // throws SerialError
+  void close();
+  bool isOpen() const { return port_.isOpen(); }
+  BusProtocol protocol() const { return protocol_; }
+  const std::string& portName() const { return portName_; }
+
+  std::uint16_t ping(std::uint8_t id);  // the servo's model number
+  std::vector<std::uint8_t> read(std::uint8_t id, std::uint16_t address, std::uint16_t length);
+  void write(std::uint8_t id, std::uint16_t address, std::span<const std::uint8_t> data);  // acknowledged
+  // One request, one reply per id in order; returns `length` bytes per id.
+  std::vector<std::vector<std::uint8_t>> syncRead(std::span<const std::uint8_t> ids, std::uint16_t address,
+                                                  std::uint16_t length);
+  // Broadcast, no replies; `data` holds `length` bytes per id.
+  void syncWrite(std::span<const std::uint8_t> ids, std::uint16_t address, std::uint16_t length,
+                 std::span<const std::uint8_t> data);
+
+  BusCounters counters() const;
+
+ private:
+  struct Reply {
+    std::uint8_t id;
+    std::uint8_t error;
+    std::vector<std::uint8_t> params;
+  };
+  std::vector<Reply> transact(const std::vector<std::uint8_t>& request, std::span<const std::uint8_t> replyIds,
+                              const char* what);
+  std::vector<Reply> attempt(const std::vector<std::uint8_t>& request, std::span<const std::uint8_t> replyIds);
+  void checkServoError(const Reply& reply);
+  std::vector<std::uint8_t> buildRead(std::uint8_t id, std::uint16_t address, std::uint16_t length) const;
+
+  BusProtocol protocol_;
+  std::string portName_;
+  int baud_;
+  BusTiming timing_;
+  SerialPort port_;
+  std::vector<std::uint8_t> pending_;
+  mutable std::mutex mutex_;  // one transaction at a time; counters read from other threads
+  BusCounters counters_;
+};
+
+}  // namespace flywheel
