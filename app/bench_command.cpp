@@ -10,6 +10,9 @@
 #include "app/commands.hpp"
 #include "app/studio.hpp"
 #include "core/config.hpp"
+#include "core/loop_stats.hpp"
+#include "devices/servo/servo_arm.hpp"
+#include "devices/servo/servo_emulator.hpp"
 
 namespace flywheel::app {
 
@@ -84,6 +87,57 @@ RecordFigures recordOnce(double seconds, bool fasterThanRealTime, const std::fil
   return figures;
 }
 
+double threadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+ArmConfig benchArm(const std::string& name, int servos, const std::string& port) {
+  ArmConfig arm;
+  arm.name = name;
+  arm.port = port;
+  arm.model = "xl430-w250";
+  for (int id = 1; id <= servos; ++id)
+    arm.joints.push_back({"joint" + std::to_string(id), id, -3.0, 3.0});
+  return arm;
+}
+
+// Client-side CPU per sync transaction (the emulator runs on another thread and is not counted), and the
+// wall time from reading a leader to having written its follower, over pseudo-terminals.
+void benchServoBus(int servos, int transactions) {
+  const ServoModel& model = *findServoModel("xl430-w250");
+  std::vector<std::uint8_t> ids;
+  for (int id = 1; id <= servos; ++id)
+    ids.push_back(static_cast<std::uint8_t>(id));
+  ServoEmulator leaderBus(model.protocol, model, ids), followerBus(model.protocol, model, ids);
+  ArmConfig leaderConfig = benchArm("leader", servos, leaderBus.start());
+  ArmConfig followerConfig = benchArm("follower", servos, followerBus.start());
+  ServoArm leader(leaderConfig, model, std::make_shared<ServoBus>(model.protocol, leaderConfig.port, 1000000),
+                  ServoArm::defaultCalibration(leaderConfig, model));
+  ServoArm follower(followerConfig, model,
+                    std::make_shared<ServoBus>(model.protocol, followerConfig.port, 1000000),
+                    ServoArm::defaultCalibration(followerConfig, model));
+  leader.connect();
+  follower.connect();
+  std::vector<double> readCpu, writeCpu, latency;
+  for (int i = 0; i < transactions; ++i) {
+    const double wall0 = wallSeconds(), cpu0 = threadCpuSeconds();
+    JointState state = leader.read();
+    const double cpu1 = threadCpuSeconds();
+    follower.write(state.position);
+    const double cpu2 = threadCpuSeconds(), wall1 = wallSeconds();
+    readCpu.push_back(cpu1 - cpu0);
+    writeCpu.push_back(cpu2 - cpu1);
+    latency.push_back(wall1 - wall0);
+  }
+  std::printf(
+      "  %2d servos: sync read %6.1f us CPU, sync write %5.1f us CPU (p50); leader read -> follower write "
+      "p50 %6.0f us, p99 %6.0f us\n",
+      servos, percentile(readCpu, 0.5) * 1e6, percentile(writeCpu, 0.5) * 1e6, percentile(latency, 0.5) * 1e6,
+      percentile(latency, 0.99) * 1e6);
+}
+
 }  // namespace
 
 int runBench(const BenchOptions& options) {
@@ -91,6 +145,12 @@ int runBench(const BenchOptions& options) {
       std::filesystem::temp_directory_path() / ("flywheel-bench-" + std::to_string(::getpid()));
   std::printf("flywheel bench (%u cores)\n\n", std::thread::hardware_concurrency());
   benchLoop(std::max(2.0, options.seconds / 3.0));
+
+  std::printf(
+      "\nservo buses over the pseudo-terminal emulator (Dynamixel 2.0, position+velocity+current per "
+      "servo)\n");
+  benchServoBus(6, 2000);
+  benchServoBus(14, 2000);
 
   RecordFigures live = recordOnce(options.seconds, false, folder);
   const double mib = static_cast<double>(live.result.stats.bytes) / (1024.0 * 1024.0);

@@ -20,7 +20,26 @@ struct BenchOptions {
   double seconds = 30.0;  // recording duration; the loop runs for a third of it
 };
 
+struct EmulateOptions {
+  std::string model = "xl430-w250";
+  std::string ids = "1-6";
+  std::string link;  // a stable symlink to the pseudo-terminal
+  double dropRate = 0.0, corruptRate = 0.0, garbageRate = 0.0;
+  bool hand = false;     // servos with torque off sway as if moved by hand
+  double seconds = 0.0;  // 0: until Ctrl-C
+};
+
+struct CalibrateOptions {
+  std::string rig;
+  std::string arm;
+  bool force = false;
+  double rangeSeconds = 0.0;  // 0: sample the range until Enter
+};
+
 int runRecord(const RecordOptions& options);
+int runDevices(double watchSeconds);
+int runEmulate(const EmulateOptions& options);
+int runCalibrate(const CalibrateOptions& options);
 int runDemo(const std::string& rig, const std::string& out);
 // With framesFolder set, also writes each camera's frame at `tick` there as PNG.
 int runInspect(const std::string& path, const std::string& framesFolder = "", std::size_t tick = 0);

@@ -63,6 +63,36 @@ int main(int argc, char** argv) {
                       "Also save every camera's frame at --tick as PNG in this folder");
   inspect->add_option("--tick", frameTick, "Tick of the frames saved with --png")->capture_default_str();
 
+  double watchSeconds = 0.0;
+  auto* devices =
+      cli.add_subcommand("devices", "List USB-serial adapters (with serial numbers) and cameras.");
+  devices->add_option("--watch", watchSeconds, "Then report plug and unplug events for this many seconds");
+
+  EmulateOptions emulate;
+  auto* emulateCmd = cli.add_subcommand("emulate", "Answer as a chain of servos on a pseudo-terminal.");
+  emulateCmd
+      ->add_option("--model", emulate.model,
+                   "xl330-m077, xl330-m288, xl430-w250, xm430-w350, xm540-w270, sts3215")
+      ->capture_default_str();
+  emulateCmd->add_option("--ids", emulate.ids, "Servo ids, e.g. 1-6 or 1,2,7")->capture_default_str();
+  emulateCmd->add_option("--link", emulate.link, "Also make this path a symlink to the pseudo-terminal");
+  emulateCmd->add_option("--drop", emulate.dropRate, "Probability of dropping a reply")
+      ->check(CLI::Range(0.0, 1.0));
+  emulateCmd->add_option("--corrupt", emulate.corruptRate, "Probability of a corrupt checksum")
+      ->check(CLI::Range(0.0, 1.0));
+  emulateCmd->add_option("--garbage", emulate.garbageRate, "Probability of noise before a reply")
+      ->check(CLI::Range(0.0, 1.0));
+  emulateCmd->add_flag("--hand", emulate.hand, "Servos with torque off sway as if moved by hand");
+  emulateCmd->add_option("--seconds", emulate.seconds, "Stop after this long (default: at Ctrl-C)");
+
+  CalibrateOptions calibrate;
+  auto* calibrateCmd = cli.add_subcommand("calibrate", "Record an arm's home pose and joint ranges.");
+  calibrateCmd->add_option("--rig", calibrate.rig, "Rig file")->required();
+  calibrateCmd->add_option("--arm", calibrate.arm, "Arm to calibrate")->required();
+  calibrateCmd->add_flag("--force", calibrate.force, "Replace an existing calibration (kept as .bak)");
+  calibrateCmd->add_option("--range-seconds", calibrate.rangeSeconds,
+                           "Sample the ranges this long instead of until Enter");
+
   BenchOptions bench;
   auto* benchCmd =
       cli.add_subcommand("bench", "Measure the control loop and the recorder on simulated rigs.");
@@ -76,6 +106,9 @@ int main(int argc, char** argv) {
     if (*rec) return runRecord(record);
     if (*inspect) return runInspect(inspectPath, framesFolder, frameTick);
     if (*benchCmd) return runBench(bench);
+    if (*devices) return runDevices(watchSeconds);
+    if (*emulateCmd) return runEmulate(emulate);
+    if (*calibrateCmd) return runCalibrate(calibrate);
     if (*demo) return runDemo(demoRig, demoOut);
     if (*gui || haveDisplay()) return runGui(argc, argv, guiOptions);
     std::cout << "No display found: recording a demo episode on the simulated rig instead of opening the "

@@ -10,6 +10,7 @@
 #include "app/commands.hpp"
 #include "app/studio.hpp"
 #include "core/config.hpp"
+#include "devices/servo/servo_arm.hpp"
 #include "recorder/episode_reader.hpp"
 
 #include <opencv2/imgcodecs.hpp>
@@ -34,6 +35,21 @@ std::string formatSeconds(double s) {
 std::string outcomeText(const std::optional<bool>& success) {
   if (!success) return "";
   return *success ? ", success" : ", failure";
+}
+
+// Servo buses fail in the field: every run ends with what each bus went through.
+void printBusCounters(Studio& studio) {
+  for (const ArmConfig& arm : studio.config().arms) {
+    ServoArm* servoArm = studio.rig().servoArm(arm.name);
+    if (!servoArm) continue;
+    BusCounters c = servoArm->bus().counters();
+    std::cout << "  bus of '" << arm.name << "' (" << servoArm->bus().portName() << "): " << c.transactions
+              << " transactions, " << c.timeouts << " timeouts, " << c.corruptReplies << " corrupt replies, "
+              << c.retries << " retries, " << c.failures << " failed";
+    if (!c.lastError.empty()) std::cout << "; last error: " << c.lastError;
+    std::cout << "\n";
+  }
+  if (auto failed = studio.loop().status().failedTicks) std::cout << "  " << failed << " ticks lost to bus errors\n";
 }
 
 }  // namespace
@@ -87,6 +103,7 @@ int runRecord(const RecordOptions& options) {
   std::cout << "Saved " << saved << " episode(s) in " << dataset.path()
             << ". Control loop: " << std::lround(stats.rateHz) << " Hz, jitter p99 "
             << std::lround(stats.jitterP99 * 1e6) << " us, " << stats.overruns << " overruns.\n";
+  printBusCounters(studio);
   return interrupted ? 130 : 0;
 }
 

@@ -125,7 +125,8 @@ ArmConfig parseArm(const Field& f) {
   if (arm.bus != "sim" && arm.port.empty()) f.absent("port").fail("is required for a servo bus");
   arm.baud = f.has("baud") ? f.child("baud").integer() : 1000000;
   arm.model = f.textOr("model", "");
-  if (arm.bus != "sim" && arm.model.empty()) f.absent("model").fail("is required for a servo bus (e.g. xl430-w250, sts3215)");
+  if (arm.bus != "sim" && arm.model.empty())
+    f.absent("model").fail("is required for a servo bus (e.g. xl430-w250, sts3215)");
   if (arm.baud <= 0) f.child("baud").fail("must be positive");
   std::set<std::string> names;
   std::set<int> ids;
@@ -296,9 +297,12 @@ RigConfig parseRigConfig(const std::string& yamlText, const std::string& display
     rig.safety.maxJointSpeed = s.numberOr("max_joint_speed", rig.safety.maxJointSpeed);
     if (rig.safety.maxJointSpeed <= 0.0) s.child("max_joint_speed").fail("must be positive (rad/s)");
     std::string onStop = s.textOr("on_stop", "hold");
-    if (onStop == "hold") rig.safety.onStop = StopBehaviour::Hold;
-    else if (onStop == "limp") rig.safety.onStop = StopBehaviour::Limp;
-    else s.child("on_stop").fail("must be 'hold' or 'limp', got '" + onStop + "'");
+    if (onStop == "hold")
+      rig.safety.onStop = StopBehaviour::Hold;
+    else if (onStop == "limp")
+      rig.safety.onStop = StopBehaviour::Limp;
+    else
+      s.child("on_stop").fail("must be 'hold' or 'limp', got '" + onStop + "'");
     if (s.has("max_failed_ticks")) rig.safety.maxFailedTicks = s.child("max_failed_ticks").integer();
     if (rig.safety.maxFailedTicks < 1) s.child("max_failed_ticks").fail("must be at least 1");
   }

@@ -36,9 +36,10 @@ struct ArmConfig {
   std::string name;
   ArmRole role = ArmRole::Follower;
   std::string bus;   // "sim", "dynamixel", "feetech"
-  std::string port;   // device path, USB adapter serial number, or "emulator"; empty for sim
+  std::string port;  // device path, USB adapter serial number, or "emulator"; empty for sim
   int baud = 1000000;
-  std::string model;  // servo model on a bus: xl330-m077, xl330-m288, xl430-w250, xm430-w350, xm540-w270, sts3215
+  std::string
+      model;  // servo model on a bus: xl330-m077, xl330-m288, xl430-w250, xm430-w350, xm540-w270, sts3215
   std::vector<JointConfig> joints;
   MountConfig mount;
 };
@@ -70,7 +71,7 @@ enum class StopBehaviour { Hold, Limp };
 struct SafetyConfig {
   double maxJointSpeed = 4.0;  // rad/s; the maximum step per tick is maxJointSpeed / control rate
   StopBehaviour onStop = StopBehaviour::Hold;  // followers on exit, error or Ctrl-C
-  int maxFailedTicks = 5;      // consecutive ticks with a bus error before the loop stops the followers
+  int maxFailedTicks = 5;  // consecutive ticks with a bus error before the loop stops the followers
 };
 
 struct SimConfig {

@@ -82,7 +82,8 @@ bool ControlLoop::guardedTick() {
     if (consecutiveFailures_ < rig_.safety.maxFailedTicks) return true;
     status_.error = std::string(e.what()) + " (" + std::to_string(consecutiveFailures_) +
                     " failed ticks in a row; followers " +
-                    (rig_.safety.onStop == StopBehaviour::Limp ? "released" : "holding their last goal") + ")";
+                    (rig_.safety.onStop == StopBehaviour::Limp ? "released" : "holding their last goal") +
+                    ")";
     return false;
   } catch (const std::exception& e) {
     std::lock_guard lock(statusMutex_);

@@ -45,8 +45,10 @@ Rig::Rig(RigConfig config, const Clock& clock) : config_(std::move(config)) {
     return;
   }
   sim_ = std::make_unique<sim::SimRig>(config_, clock);
-  for (auto& arm : sim_->arms()) arms_.push_back(arm.get());
-  for (auto& camera : sim_->cameras()) cameras_.push_back(camera.get());
+  for (auto& arm : sim_->arms())
+    arms_.push_back(arm.get());
+  for (auto& camera : sim_->cameras())
+    cameras_.push_back(camera.get());
 }
 
 void Rig::buildServoArms() {
@@ -56,15 +58,18 @@ void Rig::buildServoArms() {
     if (!model) throw DeviceError("arm '" + arm.name + "': unknown servo model '" + arm.model + "'");
     const BusProtocol protocol = arm.bus == "dynamixel" ? BusProtocol::Dynamixel : BusProtocol::Feetech;
     if (model->protocol != protocol)
-      throw DeviceError("arm '" + arm.name + "': a " + arm.model + " does not speak the " + arm.bus + " protocol");
+      throw DeviceError("arm '" + arm.name + "': a " + arm.model + " does not speak the " + arm.bus +
+                        " protocol");
     std::string adapterKey, path;
     if (arm.port == "emulator") {
       std::vector<std::uint8_t> ids;
-      for (const JointConfig& joint : arm.joints) ids.push_back(static_cast<std::uint8_t>(joint.id));
+      for (const JointConfig& joint : arm.joints)
+        ids.push_back(static_cast<std::uint8_t>(joint.id));
       auto emulator = std::make_unique<ServoEmulator>(protocol, *model, ids);
       if (arm.role == ArmRole::Leader) {
         const int resolution = model->resolution;
-        emulator->setHandMotion([resolution](std::uint8_t id, double t) { return emulatedHand(id, t, resolution); });
+        emulator->setHandMotion(
+            [resolution](std::uint8_t id, double t) { return emulatedHand(id, t, resolution); });
       }
       path = emulator->start();
       adapterKey = "emulator";
@@ -74,7 +79,8 @@ void Rig::buildServoArms() {
     }
     auto& bus = buses[path];
     if (!bus) bus = std::make_shared<ServoBus>(protocol, path, arm.baud);
-    auto calibration = loadCalibration(calibrationPath(adapterKey, arm.name));
+    calibrationPaths_[arm.name] = calibrationPath(adapterKey, arm.name);
+    auto calibration = loadCalibration(calibrationPaths_[arm.name]);
     servoArms_.push_back(std::make_unique<ServoArm>(
         arm, *model, bus, calibration ? *calibration : ServoArm::defaultCalibration(arm, *model)));
     arms_.push_back(servoArms_.back().get());
@@ -134,6 +140,17 @@ std::vector<Camera*> Rig::cameras() const {
 
 void Rig::refreshSimulatedCameras() {
   if (sim_) sim_->renderCamerasNow();
+}
+
+ServoArm* Rig::servoArm(const std::string& armName) const {
+  for (const auto& arm : servoArms_)
+    if (arm->name() == armName) return arm.get();
+  return nullptr;
+}
+
+std::string Rig::calibrationPathFor(const std::string& armName) const {
+  auto it = calibrationPaths_.find(armName);
+  return it == calibrationPaths_.end() ? "" : it->second;
 }
 
 sim::SimWorld* Rig::simWorld() const {

@@ -1,6 +1,7 @@
 // A rig built from its configuration: the arms and cameras it names, connected and ready for a loop.
 #pragma once
 
+#include <map>
 #include <memory>
 
 #include "core/clock.hpp"
@@ -32,7 +33,11 @@ class Rig {
   void disconnect();
   std::vector<Camera*> cameras() const;
   sim::SimWorld* simWorld() const;  // nullptr unless simulated
-  ServoEmulator* emulatorFor(const std::string& armName) const;  // nullptr unless the arm's port is "emulator"
+  ServoEmulator* emulatorFor(
+      const std::string& armName) const;                 // nullptr unless the arm's port is "emulator"
+  ServoArm* servoArm(const std::string& armName) const;  // nullptr for simulated arms
+  // Where this arm's calibration lives: keyed by its USB adapter's serial number (or port name).
+  std::string calibrationPathFor(const std::string& armName) const;
   // Manual clock, loop stopped: simulated cameras show the scene as it is now (after a reset).
   void refreshSimulatedCameras();
 
@@ -43,7 +48,8 @@ class Rig {
   std::unique_ptr<sim::SimRig> sim_;
   std::vector<std::unique_ptr<ServoEmulator>> emulators_;  // for arms whose port is "emulator"
   std::vector<std::unique_ptr<ServoArm>> servoArms_;
-  std::vector<Arm*> arms_;  // rig.arms order
+  std::map<std::string, std::string> calibrationPaths_;  // arm name -> file
+  std::vector<Arm*> arms_;                               // rig.arms order
   std::vector<Camera*> cameras_;
 };
 

@@ -16,7 +16,9 @@ namespace flywheel {
 
 namespace {
 
-std::string systemError(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string systemError(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
 void configureRaw(int fd, int baud, const std::string& path) {
   termios2 tio{};
@@ -28,7 +30,8 @@ void configureRaw(int fd, int baud, const std::string& path) {
   tio.c_ispeed = tio.c_ospeed = static_cast<speed_t>(baud);
   tio.c_cc[VMIN] = 0;
   tio.c_cc[VTIME] = 0;
-  if (ioctl(fd, TCSETS2, &tio) != 0) throw SerialError(systemError(path + ": cannot set " + std::to_string(baud) + " baud"));
+  if (ioctl(fd, TCSETS2, &tio) != 0)
+    throw SerialError(systemError(path + ": cannot set " + std::to_string(baud) + " baud"));
 }
 
 void requestLowLatency(int fd) {
@@ -39,11 +42,15 @@ void requestLowLatency(int fd) {
   }
 }
 
-bool isDisconnectError(int error) { return error == EIO || error == ENXIO || error == ENODEV || error == EBADF; }
+bool isDisconnectError(int error) {
+  return error == EIO || error == ENXIO || error == ENODEV || error == EBADF;
+}
 
 }  // namespace
 
-SerialPort::~SerialPort() { close(); }
+SerialPort::~SerialPort() {
+  close();
+}
 
 void SerialPort::open(const std::string& path, int baud) {
   close();
@@ -51,7 +58,8 @@ void SerialPort::open(const std::string& path, int baud) {
   if (fd < 0) {
     if (errno == ENOENT) throw SerialDisconnected(path + ": no such port (is the adapter plugged in?)");
     if (errno == EACCES)
-      throw SerialError(path + ": permission denied (add yourself to the 'dialout' group: sudo usermod -aG dialout $USER)");
+      throw SerialError(
+          path + ": permission denied (add yourself to the 'dialout' group: sudo usermod -aG dialout $USER)");
     throw SerialError(systemError(path + ": cannot open"));
   }
   try {
@@ -72,7 +80,7 @@ void SerialPort::close() {
 }
 
 void SerialPort::write(const std::vector<std::uint8_t>& bytes) {
-  if (fd_ < 0) throw SerialDisconnected(path_ + ": port is closed");
+  if (fd_ < 0) throw SerialDisconnected(path_ + ": adapter disconnected (not open)");
   std::size_t sent = 0;
   while (sent < bytes.size()) {
     ssize_t n = ::write(fd_, bytes.data() + sent, bytes.size() - sent);
@@ -91,8 +99,9 @@ void SerialPort::write(const std::vector<std::uint8_t>& bytes) {
   }
 }
 
-std::size_t SerialPort::readUntil(std::vector<std::uint8_t>& into, std::size_t wanted, Clock::time_point deadline) {
-  if (fd_ < 0) throw SerialDisconnected(path_ + ": port is closed");
+std::size_t SerialPort::readUntil(std::vector<std::uint8_t>& into, std::size_t wanted,
+                                  Clock::time_point deadline) {
+  if (fd_ < 0) throw SerialDisconnected(path_ + ": adapter disconnected (not open)");
   std::size_t got = 0;
   std::uint8_t buffer[512];
   while (got < wanted) {
@@ -106,7 +115,7 @@ std::size_t SerialPort::readUntil(std::vector<std::uint8_t>& into, std::size_t w
     if (ready == 0) break;
     if (p.revents & (POLLHUP | POLLERR | POLLNVAL) && !(p.revents & POLLIN))
       throw SerialDisconnected(path_ + ": adapter disconnected");
-    ssize_t n = ::read(fd_, buffer, std::min(sizeof buffer, wanted - got));
+    ssize_t n = ::read(fd_, buffer, sizeof buffer);  // all that is there: one syscall per burst, not per byte
     if (n > 0) {
       into.insert(into.end(), buffer, buffer + n);
       got += static_cast<std::size_t>(n);
@@ -127,7 +136,8 @@ void SerialPort::discardInput() {
   }
 }
 
-std::optional<std::string> SerialPort::latencyTimerWarning(const std::string& path, const std::string& sysfsRoot) {
+std::optional<std::string> SerialPort::latencyTimerWarning(const std::string& path,
+                                                           const std::string& sysfsRoot) {
   namespace fs = std::filesystem;
   std::error_code error;
   std::string tty = fs::path(fs::canonical(path, error)).filename().string();

@@ -36,13 +36,15 @@ class SerialPort {
   const std::string& path() const { return path_; }
 
   void write(const std::vector<std::uint8_t>& bytes);
-  // Appends whatever arrives until `deadline` or until `wanted` bytes were appended; returns the count.
+  // Appends what arrives until at least `wanted` bytes were appended or `deadline` passed; returns the count
+  // (which may exceed `wanted`: whatever was waiting is taken in one read).
   std::size_t readUntil(std::vector<std::uint8_t>& into, std::size_t wanted, Clock::time_point deadline);
   void discardInput();  // drops stale bytes before a new transaction
 
   // FTDI adapters buffer for latency_timer ms (16 by default): above 1 ms a 500 Hz loop cannot work.
   // Returns a message with the exact fix, or nothing when the port is fine or not an FTDI adapter.
-  static std::optional<std::string> latencyTimerWarning(const std::string& path, const std::string& sysfsRoot = "/sys");
+  static std::optional<std::string> latencyTimerWarning(const std::string& path,
+                                                        const std::string& sysfsRoot = "/sys");
 
  private:
   int fd_ = -1;

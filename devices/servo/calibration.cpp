@@ -40,14 +40,17 @@ int ArmCalibration::toRaw(std::size_t j, double value, bool gripper, int resolut
 }
 
 std::string calibrationFolder() {
-  if (const char* dir = std::getenv("FLYWHEEL_CONFIG_DIR"); dir && *dir) return (fs::path(dir) / "calibration").string();
+  if (const char* dir = std::getenv("FLYWHEEL_CONFIG_DIR"); dir && *dir)
+    return (fs::path(dir) / "calibration").string();
   const char* home = std::getenv("HOME");
   return (fs::path(home && *home ? home : ".") / ".config/flywheel/calibration").string();
 }
 
 std::string calibrationPath(const std::string& adapter, const std::string& arm) {
   std::string key = adapter + "-" + arm;
-  std::replace_if(key.begin(), key.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_'; }, '_');
+  std::replace_if(
+      key.begin(), key.end(),
+      [](char c) { return !std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_'; }, '_');
   return (fs::path(calibrationFolder()) / (key + ".yaml")).string();
 }
 
@@ -60,8 +63,8 @@ std::optional<ArmCalibration> loadCalibration(const std::string& path) {
     c.adapter = root["adapter"].as<std::string>();
     c.model = root["model"].as<std::string>("");
     for (const auto& j : root["joints"])
-      c.joints.push_back({j["name"].as<std::string>(), j["home"].as<int>(), j["min"].as<int>(), j["max"].as<int>(),
-                          j["direction"].as<int>()});
+      c.joints.push_back({j["name"].as<std::string>(), j["home"].as<int>(), j["min"].as<int>(),
+                          j["max"].as<int>(), j["direction"].as<int>()});
     return c;
   } catch (const YAML::Exception& e) {
     throw ConfigError(path + ": damaged calibration file: " + e.what() + " (run flywheel calibrate again)");
@@ -70,8 +73,12 @@ std::optional<ArmCalibration> loadCalibration(const std::string& path) {
 
 void saveCalibration(const ArmCalibration& c, const std::string& path, bool overwrite) {
   if (fs::exists(path)) {
-    if (!overwrite) throw DeviceError(path + ": a calibration exists for this arm; pass --force to replace it (the old file is kept)");
-    auto stamp = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (!overwrite)
+      throw DeviceError(
+          path + ": a calibration exists for this arm; pass --force to replace it (the old file is kept)");
+    auto stamp =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     fs::copy_file(path, path + ".bak-" + std::to_string(stamp), fs::copy_options::overwrite_existing);
   }
   fs::create_directories(fs::path(path).parent_path());
@@ -81,8 +88,8 @@ void saveCalibration(const ArmCalibration& c, const std::string& path, bool over
       << YAML::BeginSeq;
   for (const JointCalibration& j : c.joints)
     out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value << j.name << YAML::Key << "home"
-        << YAML::Value << j.home << YAML::Key << "min" << YAML::Value << j.min << YAML::Key << "max" << YAML::Value
-        << j.max << YAML::Key << "direction" << YAML::Value << j.direction << YAML::EndMap;
+        << YAML::Value << j.home << YAML::Key << "min" << YAML::Value << j.min << YAML::Key << "max"
+        << YAML::Value << j.max << YAML::Key << "direction" << YAML::Value << j.direction << YAML::EndMap;
   out << YAML::EndSeq << YAML::EndMap;
   const std::string temporary = path + ".tmp";
   {
@@ -109,13 +116,15 @@ void CalibrationRecorder::observe(const std::vector<int>& raw) {
   }
 }
 
-std::vector<JointCalibration> CalibrationRecorder::finish(const std::vector<int>& directions, int minimumTravel) const {
+std::vector<JointCalibration> CalibrationRecorder::finish(const std::vector<int>& directions,
+                                                          int minimumTravel) const {
   if (home_.empty()) throw DeviceError("calibration: no home pose was recorded");
   std::vector<JointCalibration> joints;
   for (std::size_t j = 0; j < names_.size(); ++j) {
     if (max_[j] - min_[j] < minimumTravel)
-      throw DeviceError("calibration: joint '" + names_[j] + "' (servo " + std::to_string(ids_[j]) + ") moved only " +
-                        std::to_string(max_[j] - min_[j]) + " ticks; move it through its whole range");
+      throw DeviceError("calibration: joint '" + names_[j] + "' (servo " + std::to_string(ids_[j]) +
+                        ") moved only " + std::to_string(max_[j] - min_[j]) +
+                        " ticks; move it through its whole range");
     joints.push_back({names_[j], home_[j], min_[j], max_[j], directions.at(j)});
   }
   return joints;

@@ -18,10 +18,10 @@ struct Register {
 };
 
 struct ServoModel {
-  std::string name;              // "xl430-w250"
+  std::string name;  // "xl430-w250"
   BusProtocol protocol;
-  std::uint16_t modelNumber;     // what PING (Dynamixel) or Model_Number (Feetech) reports
-  int resolution;                // ticks per revolution
+  std::uint16_t modelNumber;  // what PING (Dynamixel) or Model_Number (Feetech) reports
+  int resolution;             // ticks per revolution
   Register torqueEnable, goalPosition, presentPosition, presentVelocity, presentEffort, returnDelay, lock;
   Register operatingMode;
   // Feetech encodes signed values as sign-magnitude with this bit; Dynamixel uses two's complement (0).
@@ -30,7 +30,7 @@ struct ServoModel {
   int effortSignBit = 0;
   // The block [position, velocity, effort] read in one sync transaction: first address and length.
   Register stateBlock;
-  double velocityUnit;  // rad/s per raw unit
+  double velocityUnit;     // rad/s per raw unit
   std::string effortName;  // "mA" (current) or "0.1%" (load)
 };
 

@@ -12,7 +12,8 @@ std::array<std::uint16_t, 256> makeCrcTable() {
   std::array<std::uint16_t, 256> table{};
   for (unsigned i = 0; i < 256; ++i) {
     std::uint16_t crc = static_cast<std::uint16_t>(i << 8);
-    for (int bit = 0; bit < 8; ++bit) crc = static_cast<std::uint16_t>(crc & 0x8000 ? (crc << 1) ^ 0x8005 : crc << 1);
+    for (int bit = 0; bit < 8; ++bit)
+      crc = static_cast<std::uint16_t>(crc & 0x8000 ? (crc << 1) ^ 0x8005 : crc << 1);
     table[i] = crc;
   }
   return table;
@@ -40,7 +41,8 @@ std::vector<std::uint8_t> unstuff(std::span<const std::uint8_t> stuffed) {
   out.reserve(stuffed.size());
   for (std::size_t i = 0; i < stuffed.size(); ++i) {
     std::size_t n = out.size();
-    if (stuffed[i] == 0xFD && n >= 3 && out[n - 3] == 0xFF && out[n - 2] == 0xFF && out[n - 1] == 0xFD) continue;
+    if (stuffed[i] == 0xFD && n >= 3 && out[n - 3] == 0xFF && out[n - 2] == 0xFF && out[n - 1] == 0xFD)
+      continue;
     out.push_back(stuffed[i]);
   }
   return out;
@@ -61,23 +63,28 @@ std::vector<std::uint8_t> framed(std::uint8_t id, std::span<const std::uint8_t> 
 std::uint16_t crc16(std::span<const std::uint8_t> bytes) {
   static const auto table = makeCrcTable();
   std::uint16_t crc = 0;
-  for (std::uint8_t b : bytes) crc = static_cast<std::uint16_t>((crc << 8) ^ table[((crc >> 8) ^ b) & 0xFF]);
+  for (std::uint8_t b : bytes)
+    crc = static_cast<std::uint16_t>((crc << 8) ^ table[((crc >> 8) ^ b) & 0xFF]);
   return crc;
 }
 
-std::vector<std::uint8_t> buildPacket(std::uint8_t id, std::uint8_t instruction, std::span<const std::uint8_t> params) {
+std::vector<std::uint8_t> buildPacket(std::uint8_t id, std::uint8_t instruction,
+                                      std::span<const std::uint8_t> params) {
   std::vector<std::uint8_t> payload{instruction};
   payload.insert(payload.end(), params.begin(), params.end());
   return framed(id, payload);
 }
 
-std::vector<std::uint8_t> statusPacket(std::uint8_t id, std::uint8_t error, std::span<const std::uint8_t> params) {
+std::vector<std::uint8_t> statusPacket(std::uint8_t id, std::uint8_t error,
+                                       std::span<const std::uint8_t> params) {
   std::vector<std::uint8_t> payload{kStatus, error};
   payload.insert(payload.end(), params.begin(), params.end());
   return framed(id, payload);
 }
 
-std::vector<std::uint8_t> ping(std::uint8_t id) { return buildPacket(id, kPing, {}); }
+std::vector<std::uint8_t> ping(std::uint8_t id) {
+  return buildPacket(id, kPing, {});
+}
 
 std::vector<std::uint8_t> read(std::uint8_t id, std::uint16_t address, std::uint16_t length) {
   std::vector<std::uint8_t> params;
@@ -93,7 +100,8 @@ std::vector<std::uint8_t> write(std::uint8_t id, std::uint16_t address, std::spa
   return buildPacket(id, kWrite, params);
 }
 
-std::vector<std::uint8_t> syncRead(std::span<const std::uint8_t> ids, std::uint16_t address, std::uint16_t length) {
+std::vector<std::uint8_t> syncRead(std::span<const std::uint8_t> ids, std::uint16_t address,
+                                   std::uint16_t length) {
   std::vector<std::uint8_t> params;
   pushWord(params, address);
   pushWord(params, length);
@@ -101,8 +109,8 @@ std::vector<std::uint8_t> syncRead(std::span<const std::uint8_t> ids, std::uint1
   return buildPacket(kBroadcastId, kSyncRead, params);
 }
 
-std::vector<std::uint8_t> syncWrite(std::span<const std::uint8_t> ids, std::uint16_t address, std::uint16_t length,
-                                    std::span<const std::uint8_t> data) {
+std::vector<std::uint8_t> syncWrite(std::span<const std::uint8_t> ids, std::uint16_t address,
+                                    std::uint16_t length, std::span<const std::uint8_t> data) {
   std::vector<std::uint8_t> params;
   pushWord(params, address);
   pushWord(params, length);
@@ -128,8 +136,8 @@ ParseResult parse(std::span<const std::uint8_t> bytes) {
   ParseResult result;
   std::size_t start = 0;
   // Skip to the first header; keep a partial header at the end for the next call.
-  while (start + kHeader.size() <= bytes.size() &&
-         !(bytes[start] == 0xFF && bytes[start + 1] == 0xFF && bytes[start + 2] == 0xFD && bytes[start + 3] == 0x00))
+  while (start + kHeader.size() <= bytes.size() && !(bytes[start] == 0xFF && bytes[start + 1] == 0xFF &&
+                                                     bytes[start + 2] == 0xFD && bytes[start + 3] == 0x00))
     ++start;
   if (start + 7 > bytes.size()) {
     result.consumed = start;  // garbage so far; the header (if any) is still incomplete
@@ -179,15 +187,24 @@ ParseResult parse(std::span<const std::uint8_t> bytes) {
 
 const char* errorName(std::uint8_t errorNumber) {
   switch (errorNumber & 0x7F) {
-    case 0: return "no error";
-    case 1: return "result fail";
-    case 2: return "instruction error";
-    case 3: return "CRC error";
-    case 4: return "data range error";
-    case 5: return "data length error";
-    case 6: return "data limit error";
-    case 7: return "access error";
-    default: return "unknown error";
+    case 0:
+      return "no error";
+    case 1:
+      return "result fail";
+    case 2:
+      return "instruction error";
+    case 3:
+      return "CRC error";
+    case 4:
+      return "data range error";
+    case 5:
+      return "data length error";
+    case 6:
+      return "data limit error";
+    case 7:
+      return "access error";
+    default:
+      return "unknown error";
   }
 }
 

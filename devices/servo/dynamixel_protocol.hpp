@@ -26,15 +26,17 @@ constexpr std::uint8_t kAlertBit = 0x80;  // in a status packet's error byte: th
 std::uint16_t crc16(std::span<const std::uint8_t> bytes);
 
 // Header, id, length, instruction, parameters (stuffed), CRC.
-std::vector<std::uint8_t> buildPacket(std::uint8_t id, std::uint8_t instruction, std::span<const std::uint8_t> params);
+std::vector<std::uint8_t> buildPacket(std::uint8_t id, std::uint8_t instruction,
+                                      std::span<const std::uint8_t> params);
 
 std::vector<std::uint8_t> ping(std::uint8_t id);
 std::vector<std::uint8_t> read(std::uint8_t id, std::uint16_t address, std::uint16_t length);
 std::vector<std::uint8_t> write(std::uint8_t id, std::uint16_t address, std::span<const std::uint8_t> data);
-std::vector<std::uint8_t> syncRead(std::span<const std::uint8_t> ids, std::uint16_t address, std::uint16_t length);
+std::vector<std::uint8_t> syncRead(std::span<const std::uint8_t> ids, std::uint16_t address,
+                                   std::uint16_t length);
 // `data` holds `length` bytes per id, in the order of `ids`.
-std::vector<std::uint8_t> syncWrite(std::span<const std::uint8_t> ids, std::uint16_t address, std::uint16_t length,
-                                    std::span<const std::uint8_t> data);
+std::vector<std::uint8_t> syncWrite(std::span<const std::uint8_t> ids, std::uint16_t address,
+                                    std::uint16_t length, std::span<const std::uint8_t> data);
 struct BulkReadItem {
   std::uint8_t id;
   std::uint16_t address;
@@ -44,16 +46,16 @@ std::vector<std::uint8_t> bulkRead(std::span<const BulkReadItem> items);
 
 struct Packet {
   std::uint8_t id = 0;
-  std::uint8_t instruction = 0;   // kStatus for replies
-  std::uint8_t error = 0;         // status packets: error byte (alert bit and error number)
+  std::uint8_t instruction = 0;      // kStatus for replies
+  std::uint8_t error = 0;            // status packets: error byte (alert bit and error number)
   std::vector<std::uint8_t> params;  // unstuffed; for status packets without the error byte
 };
 
 enum class ParseStatus {
-  Ok,          // `packet` holds one packet; `consumed` bytes belong to it (and any garbage before it)
-  NeedMore,    // a packet may be starting: wait for more bytes
-  BadCrc,      // a whole packet arrived with a wrong CRC; `consumed` skips it
-  Malformed,   // a length that cannot be; `consumed` skips the header
+  Ok,         // `packet` holds one packet; `consumed` bytes belong to it (and any garbage before it)
+  NeedMore,   // a packet may be starting: wait for more bytes
+  BadCrc,     // a whole packet arrived with a wrong CRC; `consumed` skips it
+  Malformed,  // a length that cannot be; `consumed` skips the header
 };
 
 struct ParseResult {
@@ -66,7 +68,8 @@ struct ParseResult {
 ParseResult parse(std::span<const std::uint8_t> bytes);
 
 // Server side (the emulator): a status packet answering `id`.
-std::vector<std::uint8_t> statusPacket(std::uint8_t id, std::uint8_t error, std::span<const std::uint8_t> params);
+std::vector<std::uint8_t> statusPacket(std::uint8_t id, std::uint8_t error,
+                                       std::span<const std::uint8_t> params);
 
 const char* errorName(std::uint8_t errorNumber);  // "CRC error", "data range error", ...
 

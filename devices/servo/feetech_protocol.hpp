@@ -21,15 +21,18 @@ constexpr std::uint8_t kBroadcastId = 0xFE;
 
 std::uint8_t checksum(std::span<const std::uint8_t> idToLastParam);
 
-std::vector<std::uint8_t> buildPacket(std::uint8_t id, std::uint8_t instruction, std::span<const std::uint8_t> params);
+std::vector<std::uint8_t> buildPacket(std::uint8_t id, std::uint8_t instruction,
+                                      std::span<const std::uint8_t> params);
 std::vector<std::uint8_t> ping(std::uint8_t id);
 std::vector<std::uint8_t> read(std::uint8_t id, std::uint8_t address, std::uint8_t length);
 std::vector<std::uint8_t> write(std::uint8_t id, std::uint8_t address, std::span<const std::uint8_t> data);
-std::vector<std::uint8_t> syncRead(std::span<const std::uint8_t> ids, std::uint8_t address, std::uint8_t length);
-std::vector<std::uint8_t> syncWrite(std::span<const std::uint8_t> ids, std::uint8_t address, std::uint8_t length,
-                                    std::span<const std::uint8_t> data);
+std::vector<std::uint8_t> syncRead(std::span<const std::uint8_t> ids, std::uint8_t address,
+                                   std::uint8_t length);
+std::vector<std::uint8_t> syncWrite(std::span<const std::uint8_t> ids, std::uint8_t address,
+                                    std::uint8_t length, std::span<const std::uint8_t> data);
 // Server side (the emulator): a reply from `id` with its error byte.
-std::vector<std::uint8_t> statusPacket(std::uint8_t id, std::uint8_t error, std::span<const std::uint8_t> params);
+std::vector<std::uint8_t> statusPacket(std::uint8_t id, std::uint8_t error,
+                                       std::span<const std::uint8_t> params);
 
 struct Packet {
   std::uint8_t id = 0;

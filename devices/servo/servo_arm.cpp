@@ -9,10 +9,12 @@ namespace flywheel {
 ServoArm::ServoArm(const ArmConfig& config, const ServoModel& model, std::shared_ptr<ServoBus> bus,
                    ArmCalibration calibration)
     : config_(config), model_(model), bus_(std::move(bus)), calibration_(std::move(calibration)) {
-  for (const JointConfig& joint : config.joints) ids_.push_back(static_cast<std::uint8_t>(joint.id));
+  for (const JointConfig& joint : config.joints)
+    ids_.push_back(static_cast<std::uint8_t>(joint.id));
   if (calibration_.joints.size() != config.joints.size())
-    throw DeviceError("arm '" + config.name + "': the calibration has " + std::to_string(calibration_.joints.size()) +
-                      " joints, the rig file " + std::to_string(config.joints.size()) + "; run flywheel calibrate again");
+    throw DeviceError("arm '" + config.name + "': the calibration has " +
+                      std::to_string(calibration_.joints.size()) + " joints, the rig file " +
+                      std::to_string(config.joints.size()) + "; run flywheel calibrate again");
 }
 
 ArmCalibration ServoArm::defaultCalibration(const ArmConfig& config, const ServoModel& model) {
@@ -31,8 +33,8 @@ void ServoArm::connect() {
     if (found != model_.modelNumber) {
       const ServoModel* actual = findServoModel(model_.protocol, found);
       throw DeviceError("servo " + std::to_string(id) + " on " + bus_->portName() + " is " +
-                        (actual ? "a " + actual->name : "model " + std::to_string(found)) + ", the rig file says " +
-                        model_.name + " for arm '" + config_.name + "'");
+                        (actual ? "a " + actual->name : "model " + std::to_string(found)) +
+                        ", the rig file says " + model_.name + " for arm '" + config_.name + "'");
     }
   }
 }
@@ -40,7 +42,8 @@ void ServoArm::connect() {
 int ServoArm::field(const std::vector<std::uint8_t>& block, const Register& reg, int signBit) const {
   const std::size_t at = reg.address - model_.stateBlock.address;
   std::uint32_t value = 0;
-  for (int i = reg.size - 1; i >= 0; --i) value = (value << 8) | block[at + i];
+  for (int i = reg.size - 1; i >= 0; --i)
+    value = (value << 8) | block[at + i];
   if (signBit > 0) return feetech::decodeSignMagnitude(static_cast<std::uint16_t>(value), signBit);
   if (reg.size == 2) return static_cast<std::int16_t>(value);
   return static_cast<std::int32_t>(value);
@@ -54,7 +57,8 @@ JointState ServoArm::read() {
     const bool gripper = config_.joints[j].isGripper();
     const int raw = field(blocks[j], model_.presentPosition, model_.positionSignBit);
     const JointCalibration& c = calibration_.joints[j];
-    double velocity = field(blocks[j], model_.presentVelocity, model_.velocitySignBit) * model_.velocityUnit * c.direction;
+    double velocity =
+        field(blocks[j], model_.presentVelocity, model_.velocitySignBit) * model_.velocityUnit * c.direction;
     if (gripper) velocity /= std::max(1, c.max - c.min) * radPerTick;  // normalised units per second
     state.position[j] = calibration_.toJoint(j, raw, gripper, model_.resolution);
     state.velocity[j] = velocity;
@@ -66,7 +70,8 @@ JointState ServoArm::read() {
 std::vector<int> ServoArm::readRawPositions() {
   auto blocks = bus_->syncRead(ids_, model_.stateBlock.address, model_.stateBlock.size);
   std::vector<int> raw;
-  for (const auto& block : blocks) raw.push_back(field(block, model_.presentPosition, model_.positionSignBit));
+  for (const auto& block : blocks)
+    raw.push_back(field(block, model_.presentPosition, model_.positionSignBit));
   return raw;
 }
 
@@ -75,9 +80,11 @@ void ServoArm::write(const JointVector& goal) {
   const Register& reg = model_.goalPosition;
   for (std::size_t j = 0; j < ids_.size(); ++j) {
     int raw = calibration_.toRaw(j, goal.at(j), config_.joints[j].isGripper(), model_.resolution);
-    std::uint32_t value = model_.positionSignBit > 0 ? feetech::encodeSignMagnitude(raw, model_.positionSignBit)
-                                                    : static_cast<std::uint32_t>(raw);
-    for (int i = 0; i < reg.size; ++i) data.push_back(static_cast<std::uint8_t>((value >> (8 * i)) & 0xFF));
+    std::uint32_t value = model_.positionSignBit > 0
+                              ? feetech::encodeSignMagnitude(raw, model_.positionSignBit)
+                              : static_cast<std::uint32_t>(raw);
+    for (int i = 0; i < reg.size; ++i)
+      data.push_back(static_cast<std::uint8_t>((value >> (8 * i)) & 0xFF));
   }
   bus_->syncWrite(ids_, reg.address, reg.size, data);
 }

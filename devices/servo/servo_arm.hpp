@@ -14,7 +14,8 @@ namespace flywheel {
 
 class ServoArm final : public Arm {
  public:
-  ServoArm(const ArmConfig& config, const ServoModel& model, std::shared_ptr<ServoBus> bus, ArmCalibration calibration);
+  ServoArm(const ArmConfig& config, const ServoModel& model, std::shared_ptr<ServoBus> bus,
+           ArmCalibration calibration);
 
   std::string name() const override { return config_.name; }
   std::size_t jointCount() const override { return config_.joints.size(); }

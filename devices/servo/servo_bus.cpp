@@ -61,13 +61,15 @@ std::vector<ServoBus::Reply> ServoBus::attempt(const std::vector<std::uint8_t>& 
       if (result.status == feetech::ParseStatus::BadChecksum)
         throw TransientError("corrupt reply (checksum error)", expected, true);
       if (result.status == feetech::ParseStatus::Ok) {
-        replies.push_back({result.packet.id, result.packet.instructionOrError, std::move(result.packet.params)});
+        replies.push_back(
+            {result.packet.id, result.packet.instructionOrError, std::move(result.packet.params)});
         parsed = true;
       }
     }
     if (parsed) {
       if (replies.back().id != expected)
-        throw TransientError("reply from servo " + std::to_string(replies.back().id) + " out of turn", expected, true);
+        throw TransientError("reply from servo " + std::to_string(replies.back().id) + " out of turn",
+                             expected, true);
       deadline = SerialPort::Clock::now() + timing_.perReply + timing_.replyTimeout / 2;
       continue;
     }
@@ -91,12 +93,13 @@ std::vector<ServoBus::Reply> ServoBus::transact(const std::vector<std::uint8_t>&
         continue;
       }
       ++counters_.failures;
-      counters_.lastError = "servo " + std::to_string(e.servoId) + " on " + portName_ + ": " + e.what() + " during " +
-                            what + ", after " + std::to_string(timing_.retries) + " retry";
+      counters_.lastError = "servo " + std::to_string(e.servoId) + " on " + portName_ + ": " + e.what() +
+                            " during " + what + ", after " + std::to_string(timing_.retries) + " retry";
       throw BusError(counters_.lastError, e.servoId);
     } catch (const SerialError& e) {
       ++counters_.failures;
       counters_.lastError = e.what();
+      if (dynamic_cast<const SerialDisconnected*>(&e)) port_.close();  // the next open() reconnects
       throw;
     }
   }
@@ -108,7 +111,8 @@ void ServoBus::checkServoError(const Reply& reply) {
   bool fatal = false;
   if (protocol_ == BusProtocol::Dynamixel) {
     fatal = (reply.error & 0x7F) != 0;  // an error number: the instruction was refused
-    problem = fatal ? dynamixel::errorName(reply.error) : "hardware error alert (read Hardware Error Status, 70)";
+    problem =
+        fatal ? dynamixel::errorName(reply.error) : "hardware error alert (read Hardware Error Status, 70)";
   } else {
     problem = feetech::describeError(reply.error);
   }
@@ -118,7 +122,8 @@ void ServoBus::checkServoError(const Reply& reply) {
   if (fatal) throw BusError(counters_.lastError, reply.id);
 }
 
-std::vector<std::uint8_t> ServoBus::buildRead(std::uint8_t id, std::uint16_t address, std::uint16_t length) const {
+std::vector<std::uint8_t> ServoBus::buildRead(std::uint8_t id, std::uint16_t address,
+                                              std::uint16_t length) const {
   if (protocol_ == BusProtocol::Dynamixel) return dynamixel::read(id, address, length);
   return feetech::read(id, static_cast<std::uint8_t>(address), static_cast<std::uint8_t>(length));
 }
@@ -128,7 +133,8 @@ std::uint16_t ServoBus::ping(std::uint8_t id) {
   if (protocol_ == BusProtocol::Dynamixel) {
     auto replies = transact(dynamixel::ping(id), ids, "ping");
     checkServoError(replies[0]);
-    if (replies[0].params.size() < 2) throw BusError("servo " + std::to_string(id) + ": short ping reply", id);
+    if (replies[0].params.size() < 2)
+      throw BusError("servo " + std::to_string(id) + ": short ping reply", id);
     return static_cast<std::uint16_t>(replies[0].params[0] | (replies[0].params[1] << 8));
   }
   transact(feetech::ping(id), ids, "ping");
@@ -142,30 +148,46 @@ std::vector<std::uint8_t> ServoBus::read(std::uint8_t id, std::uint16_t address,
   checkServoError(replies[0]);
   if (replies[0].params.size() != length)
     throw BusError("servo " + std::to_string(id) + " on " + portName_ + ": read returned " +
-                       std::to_string(replies[0].params.size()) + " bytes, expected " + std::to_string(length), id);
+                       std::to_string(replies[0].params.size()) + " bytes, expected " +
+                       std::to_string(length),
+                   id);
   return replies[0].params;
 }
 
 void ServoBus::write(std::uint8_t id, std::uint16_t address, std::span<const std::uint8_t> data) {
   const std::uint8_t ids[] = {id};
-  auto request = protocol_ == BusProtocol::Dynamixel ? dynamixel::write(id, address, data)
-                                                     : feetech::write(id, static_cast<std::uint8_t>(address), data);
+  auto request = protocol_ == BusProtocol::Dynamixel
+                     ? dynamixel::write(id, address, data)
+                     : feetech::write(id, static_cast<std::uint8_t>(address), data);
   auto replies = transact(request, ids, "write");
   checkServoError(replies[0]);
 }
 
-std::vector<std::vector<std::uint8_t>> ServoBus::syncRead(std::span<const std::uint8_t> ids, std::uint16_t address,
-                                                          std::uint16_t length) {
-  auto request = protocol_ == BusProtocol::Dynamixel
-                     ? dynamixel::syncRead(ids, address, length)
-                     : feetech::syncRead(ids, static_cast<std::uint8_t>(address), static_cast<std::uint8_t>(length));
+void ServoBus::writeEeprom(std::uint8_t id, std::uint16_t address, std::span<const std::uint8_t> data,
+                           const ServoModel& model) {
+  if (protocol_ == BusProtocol::Dynamixel) return write(id, address, data);
+  const std::uint8_t unlocked[] = {0}, locked[] = {1};
+  write(id, model.lock.address, unlocked);
+  write(id, address, data);
+  // A new id takes effect at once: lock the servo under the id it now answers to.
+  const std::uint8_t nowId = address == 5 && data.size() == 1 ? data[0] : id;
+  write(nowId, model.lock.address, locked);
+}
+
+std::vector<std::vector<std::uint8_t>> ServoBus::syncRead(std::span<const std::uint8_t> ids,
+                                                          std::uint16_t address, std::uint16_t length) {
+  auto request =
+      protocol_ == BusProtocol::Dynamixel
+          ? dynamixel::syncRead(ids, address, length)
+          : feetech::syncRead(ids, static_cast<std::uint8_t>(address), static_cast<std::uint8_t>(length));
   auto replies = transact(request, ids, "sync read");
   std::vector<std::vector<std::uint8_t>> data;
   for (Reply& reply : replies) {
     checkServoError(reply);
     if (reply.params.size() != length)
       throw BusError("servo " + std::to_string(reply.id) + " on " + portName_ + ": sync read returned " +
-                         std::to_string(reply.params.size()) + " bytes, expected " + std::to_string(length), reply.id);
+                         std::to_string(reply.params.size()) + " bytes, expected " + std::to_string(length),
+                     reply.id);
     data.push_back(std::move(reply.params));
   }
   return data;
@@ -175,7 +197,8 @@ void ServoBus::syncWrite(std::span<const std::uint8_t> ids, std::uint16_t addres
                          std::span<const std::uint8_t> data) {
   auto request = protocol_ == BusProtocol::Dynamixel
                      ? dynamixel::syncWrite(ids, address, length, data)
-                     : feetech::syncWrite(ids, static_cast<std::uint8_t>(address), static_cast<std::uint8_t>(length), data);
+                     : feetech::syncWrite(ids, static_cast<std::uint8_t>(address),
+                                          static_cast<std::uint8_t>(length), data);
   std::lock_guard lock(mutex_);
   ++counters_.transactions;
   try {
@@ -183,6 +206,7 @@ void ServoBus::syncWrite(std::span<const std::uint8_t> ids, std::uint16_t addres
   } catch (const SerialError& e) {
     ++counters_.failures;
     counters_.lastError = e.what();
+    if (dynamic_cast<const SerialDisconnected*>(&e)) port_.close();
     throw;
   }
 }

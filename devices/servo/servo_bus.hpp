@@ -25,8 +25,8 @@ struct BusCounters {
   std::uint64_t timeouts = 0;        // replies that did not come in time
   std::uint64_t corruptReplies = 0;  // CRC / checksum errors
   std::uint64_t retries = 0;
-  std::uint64_t failures = 0;        // transactions that failed after the retry
-  std::uint64_t servoAlerts = 0;     // replies whose error byte flagged a servo problem
+  std::uint64_t failures = 0;     // transactions that failed after the retry
+  std::uint64_t servoAlerts = 0;  // replies whose error byte flagged a servo problem
   std::string lastError;
 };
 
@@ -39,7 +39,7 @@ struct BusTiming {
 class ServoBus {
  public:
   ServoBus(BusProtocol protocol, std::string port, int baud, BusTiming timing = {});
-  void open();   // throws SerialError
+  void open();  // throws SerialError
   void close();
   bool isOpen() const { return port_.isOpen(); }
   BusProtocol protocol() const { return protocol_; }
@@ -48,6 +48,10 @@ class ServoBus {
   std::uint16_t ping(std::uint8_t id);  // the servo's model number
   std::vector<std::uint8_t> read(std::uint8_t id, std::uint16_t address, std::uint16_t length);
   void write(std::uint8_t id, std::uint16_t address, std::span<const std::uint8_t> data);  // acknowledged
+  // EEPROM settings (id, limits, offsets): a Feetech servo must be unlocked first (Lock register) and is
+  // locked again after; a Dynamixel servo refuses them while its torque is on.
+  void writeEeprom(std::uint8_t id, std::uint16_t address, std::span<const std::uint8_t> data,
+                   const ServoModel& model);
   // One request, one reply per id in order; returns `length` bytes per id.
   std::vector<std::vector<std::uint8_t>> syncRead(std::span<const std::uint8_t> ids, std::uint16_t address,
                                                   std::uint16_t length);
@@ -63,9 +67,10 @@ class ServoBus {
     std::uint8_t error;
     std::vector<std::uint8_t> params;
   };
-  std::vector<Reply> transact(const std::vector<std::uint8_t>& request, std::span<const std::uint8_t> replyIds,
-                              const char* what);
-  std::vector<Reply> attempt(const std::vector<std::uint8_t>& request, std::span<const std::uint8_t> replyIds);
+  std::vector<Reply> transact(const std::vector<std::uint8_t>& request,
+                              std::span<const std::uint8_t> replyIds, const char* what);
+  std::vector<Reply> attempt(const std::vector<std::uint8_t>& request,
+                             std::span<const std::uint8_t> replyIds);
   void checkServoError(const Reply& reply);
   std::vector<std::uint8_t> buildRead(std::uint8_t id, std::uint16_t address, std::uint16_t length) const;
 

@@ -20,8 +20,8 @@ namespace flywheel {
 
 namespace {
 
-constexpr double kTimeConstant = 0.04;   // seconds: how quickly a servo closes on its goal
-constexpr double kMaxSpeed = 5000.0;     // ticks per second, about 7.7 rad/s
+constexpr double kTimeConstant = 0.04;    // seconds: how quickly a servo closes on its goal
+constexpr double kMaxSpeed = 5000.0;      // ticks per second, about 7.7 rad/s
 constexpr std::uint8_t kAccessError = 7;  // Dynamixel: EEPROM written while torque is on
 
 double nowSeconds() {
@@ -42,19 +42,19 @@ ServoEmulator::ServoEmulator(BusProtocol protocol, const ServoModel& model, std:
     Servo servo{id, std::vector<std::uint8_t>(dxl ? 700 : 128, 0), model.resolution / 2.0};
     if (dxl) {
       set(servo, {0, 2}, model.modelNumber);
-      set(servo, {6, 1}, 52);       // firmware
+      set(servo, {6, 1}, 52);  // firmware
       set(servo, {7, 1}, id);
-      set(servo, {8, 1}, 3);        // 1 Mbps
-      set(servo, {11, 1}, 3);       // position control
+      set(servo, {8, 1}, 3);   // 1 Mbps
+      set(servo, {11, 1}, 3);  // position control
       set(servo, {48, 4}, static_cast<std::uint32_t>(model.resolution - 1));
       set(servo, {52, 4}, 0);
     } else {
       set(servo, {3, 2}, model.modelNumber);
       set(servo, {5, 1}, id);
-      set(servo, {6, 1}, 0);        // 1 Mbps
+      set(servo, {6, 1}, 0);  // 1 Mbps
       set(servo, {9, 2}, 0);
       set(servo, {11, 2}, static_cast<std::uint32_t>(model.resolution - 1));
-      set(servo, model.lock, 1);    // EEPROM locked, as shipped
+      set(servo, model.lock, 1);  // EEPROM locked, as shipped
     }
     set(servo, model.goalPosition, static_cast<std::uint32_t>(model.resolution / 2));
     servos_.push_back(std::move(servo));
@@ -62,11 +62,14 @@ ServoEmulator::ServoEmulator(BusProtocol protocol, const ServoModel& model, std:
   step(0.0, nowSeconds());
 }
 
-ServoEmulator::~ServoEmulator() { stop(); }
+ServoEmulator::~ServoEmulator() {
+  stop();
+}
 
 void ServoEmulator::openPty() {
   int master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) throw DeviceError("emulator: cannot open a pseudo-terminal");
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0)
+    throw DeviceError("emulator: cannot open a pseudo-terminal");
   ptsPath_ = ptsname(master);
   int slave = ::open(ptsPath_.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
   termios tio{};
@@ -174,16 +177,19 @@ const ServoEmulator::Servo* ServoEmulator::find(std::uint8_t id) const {
 
 std::uint32_t ServoEmulator::get(const Servo& servo, const Register& reg) const {
   std::uint32_t value = 0;
-  for (int i = reg.size - 1; i >= 0; --i) value = (value << 8) | servo.table[reg.address + i];
+  for (int i = reg.size - 1; i >= 0; --i)
+    value = (value << 8) | servo.table[reg.address + i];
   return value;
 }
 
 void ServoEmulator::set(Servo& servo, const Register& reg, std::uint32_t value) {
-  for (int i = 0; i < reg.size; ++i) servo.table[reg.address + i] = static_cast<std::uint8_t>((value >> (8 * i)) & 0xFF);
+  for (int i = 0; i < reg.size; ++i)
+    servo.table[reg.address + i] = static_cast<std::uint8_t>((value >> (8 * i)) & 0xFF);
 }
 
 int ServoEmulator::decodePosition(std::uint32_t raw) const {
-  if (model_.positionSignBit > 0) return feetech::decodeSignMagnitude(static_cast<std::uint16_t>(raw), model_.positionSignBit);
+  if (model_.positionSignBit > 0)
+    return feetech::decodeSignMagnitude(static_cast<std::uint16_t>(raw), model_.positionSignBit);
   return static_cast<std::int32_t>(raw);
 }
 
@@ -207,10 +213,12 @@ void ServoEmulator::step(double dt, double now) {
     }
     servo.velocity = dt > 0 ? (servo.position - before) / dt : 0.0;
     const int rawPosition = static_cast<int>(std::lround(servo.position));
-    set(servo, model_.presentPosition, encodeSigned(rawPosition, model_.presentPosition, model_.positionSignBit));
+    set(servo, model_.presentPosition,
+        encodeSigned(rawPosition, model_.presentPosition, model_.positionSignBit));
     const double velocityUnits = servo.velocity * (2.0 * M_PI / model_.resolution) / model_.velocityUnit;
     set(servo, model_.presentVelocity,
-        encodeSigned(static_cast<int>(std::lround(velocityUnits)), model_.presentVelocity, model_.velocitySignBit));
+        encodeSigned(static_cast<int>(std::lround(velocityUnits)), model_.presentVelocity,
+                     model_.velocitySignBit));
     const int effort = static_cast<int>(std::clamp(error * 0.8, -1000.0, 1000.0));
     set(servo, model_.presentEffort, encodeSigned(effort, model_.presentEffort, model_.effortSignBit));
   }
@@ -239,21 +247,27 @@ void ServoEmulator::reply(const Servo& servo, std::uint8_t error, const std::vec
   if (master_ >= 0 && ::write(master_, packet.data(), packet.size()) > 0) ++stats_.replies;
 }
 
-bool ServoEmulator::writableWhileLocked(std::uint16_t address) const { return address >= 40; }
+bool ServoEmulator::writableWhileLocked(std::uint16_t address) const {
+  return address >= 40;
+}
 
-void ServoEmulator::handleRequest(std::uint8_t id, std::uint8_t instruction, const std::vector<std::uint8_t>& params) {
+void ServoEmulator::handleRequest(std::uint8_t id, std::uint8_t instruction,
+                                  const std::vector<std::uint8_t>& params) {
   ++stats_.requests;
   const bool dxl = protocol_ == BusProtocol::Dynamixel;
   const std::size_t addressBytes = dxl ? 2 : 1;
   auto address = [&](std::size_t at) -> std::uint16_t { return dxl ? word(params, at) : params[at]; };
   auto readReply = [&](Servo& servo, std::uint16_t addr, std::uint16_t length) {
     if (addr + length > servo.table.size()) return reply(servo, dxl ? 4 : 0, {});  // data range error
-    reply(servo, 0, std::vector<std::uint8_t>(servo.table.begin() + addr, servo.table.begin() + addr + length));
+    reply(servo, 0,
+          std::vector<std::uint8_t>(servo.table.begin() + addr, servo.table.begin() + addr + length));
   };
-  auto writeTable = [&](Servo& servo, std::uint16_t addr, const std::uint8_t* data, std::size_t length) -> std::uint8_t {
+  auto writeTable = [&](Servo& servo, std::uint16_t addr, const std::uint8_t* data,
+                        std::size_t length) -> std::uint8_t {
     if (addr + length > servo.table.size()) return dxl ? 4 : 0;
     if (dxl && addr < 64 && get(servo, model_.torqueEnable) != 0) return kAccessError;
-    if (!dxl && !writableWhileLocked(addr) && get(servo, model_.lock) != 0) return 0;  // ignored, as the STS does
+    if (!dxl && !writableWhileLocked(addr) && get(servo, model_.lock) != 0)
+      return 0;  // ignored, as the STS does
     std::copy(data, data + length, servo.table.begin() + addr);
     return 0;
   };
@@ -261,9 +275,12 @@ void ServoEmulator::handleRequest(std::uint8_t id, std::uint8_t instruction, con
   switch (instruction) {
     case dynamixel::kPing:  // same code on both protocols
       if (Servo* servo = find(id)) {
-        if (dxl) reply(*servo, 0, {static_cast<std::uint8_t>(model_.modelNumber & 0xFF),
-                                  static_cast<std::uint8_t>(model_.modelNumber >> 8), 52});
-        else reply(*servo, 0, {});
+        if (dxl)
+          reply(*servo, 0,
+                {static_cast<std::uint8_t>(model_.modelNumber & 0xFF),
+                 static_cast<std::uint8_t>(model_.modelNumber >> 8), 52});
+        else
+          reply(*servo, 0, {});
       }
       return;
     case dynamixel::kRead:
@@ -272,8 +289,10 @@ void ServoEmulator::handleRequest(std::uint8_t id, std::uint8_t instruction, con
       return;
     case dynamixel::kWrite:
       if (Servo* servo = find(id); servo && params.size() > addressBytes) {
-        std::uint8_t error = writeTable(*servo, address(0), params.data() + addressBytes, params.size() - addressBytes);
+        std::uint8_t error =
+            writeTable(*servo, address(0), params.data() + addressBytes, params.size() - addressBytes);
         reply(*servo, error, {});
+        servo->id = servo->table[dxl ? 7 : 5];  // a new id answers from the next packet on
       }
       return;
     case dynamixel::kSyncRead: {

@@ -39,8 +39,8 @@ class ServoEmulator {
   // /dev/serial/by-id links do) and survives unplug/replug. Returns the path to open.
   std::string start(const std::string& linkPath = "");
   void stop();
-  void unplug();   // the adapter disappears: the client's next read or write fails
-  void replug();   // a new pseudo-terminal behind the same link
+  void unplug();  // the adapter disappears: the client's next read or write fails
+  void replug();  // a new pseudo-terminal behind the same link
   const std::string& path() const { return path_; }
 
   // A hand moving a servo whose torque is off (a leader arm): raw position over time, per id.

@@ -62,7 +62,8 @@ std::vector<SerialAdapter> listSerialAdapters(const std::string& sysfsRoot, cons
     if (!(timer >> adapter.latencyTimerMs)) adapter.latencyTimerMs = -1;
     adapters.push_back(adapter);
   }
-  std::sort(adapters.begin(), adapters.end(), [](const auto& a, const auto& b) { return a.ttyPath < b.ttyPath; });
+  std::sort(adapters.begin(), adapters.end(),
+            [](const auto& a, const auto& b) { return a.ttyPath < b.ttyPath; });
   return adapters;
 }
 
@@ -90,13 +91,14 @@ std::optional<SerialAdapter> findAdapterByPath(const std::string& ttyPath, const
   std::error_code error;
   const std::string name = fs::canonical(ttyPath, error).filename().string();
   for (const SerialAdapter& adapter : listSerialAdapters(sysfsRoot, devRoot))
-    if (fs::path(adapter.ttyPath).filename() == (error ? fs::path(ttyPath).filename().string() : name)) return adapter;
+    if (fs::path(adapter.ttyPath).filename() == (error ? fs::path(ttyPath).filename().string() : name))
+      return adapter;
   return std::nullopt;
 }
 
 std::string describe(const SerialAdapter& a) {
-  return a.vendorId + ":" + a.productId + " " + a.kind + " serial " + (a.serial.empty() ? "(none)" : a.serial) +
-         " at " + a.ttyPath;
+  return a.vendorId + ":" + a.productId + " " + a.kind + " serial " +
+         (a.serial.empty() ? "(none)" : a.serial) + " at " + a.ttyPath;
 }
 
 namespace {
@@ -106,22 +108,25 @@ int LIBUSB_CALL onHotplug(libusb_context*, libusb_device* device, libusb_hotplug
   char id[16];
   std::snprintf(id, sizeof id, "%04x:%04x", descriptor.idVendor, descriptor.idProduct);
   std::string kind = knownAdapterKind(std::string(id).substr(0, 4), std::string(id).substr(5));
-  UsbEvent e{event == LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED, std::string(id) + (kind.empty() ? "" : " " + kind)};
+  UsbEvent e{event == LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED,
+             std::string(id) + (kind.empty() ? "" : " " + kind)};
   (*static_cast<std::function<void(const UsbEvent&)>*>(self))(e);
   return 0;
 }
 }  // namespace
 
-UsbWatcher::UsbWatcher(std::function<void(const UsbEvent&)> onEvent, std::string sysfsRoot, std::string devRoot)
+UsbWatcher::UsbWatcher(std::function<void(const UsbEvent&)> onEvent, std::string sysfsRoot,
+                       std::string devRoot)
     : onEvent_(std::move(onEvent)), sysfsRoot_(std::move(sysfsRoot)), devRoot_(std::move(devRoot)) {
   libusb_context* context = nullptr;
   if (sysfsRoot_ == "/sys" && libusb_init(&context) == 0) {
     if (libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG) &&
-        libusb_hotplug_register_callback(context,
-                                         static_cast<libusb_hotplug_event>(LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED |
-                                                                           LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT),
-                                         LIBUSB_HOTPLUG_NO_FLAGS, LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
-                                         LIBUSB_HOTPLUG_MATCH_ANY, onHotplug, &onEvent_, &callbackHandle_) == 0) {
+        libusb_hotplug_register_callback(
+            context,
+            static_cast<libusb_hotplug_event>(LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED |
+                                              LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT),
+            LIBUSB_HOTPLUG_NO_FLAGS, LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
+            LIBUSB_HOTPLUG_MATCH_ANY, onHotplug, &onEvent_, &callbackHandle_) == 0) {
       libusbHotplug_ = true;
       context_ = context;
     } else {
@@ -146,8 +151,10 @@ UsbWatcher::~UsbWatcher() {
 void UsbWatcher::poll() {
   auto snapshot = [this] {
     std::set<std::string> present;
-    for (const auto& a : listSerialAdapters(sysfsRoot_, devRoot_)) present.insert(describe(a));
-    for (const auto& v : listVideoDevices(sysfsRoot_, devRoot_)) present.insert("camera " + v.name + " at " + v.path);
+    for (const auto& a : listSerialAdapters(sysfsRoot_, devRoot_))
+      present.insert(describe(a));
+    for (const auto& v : listVideoDevices(sysfsRoot_, devRoot_))
+      present.insert("camera " + v.name + " at " + v.path);
     return present;
   };
   std::set<std::string> known = snapshot();

@@ -1,5 +1,6 @@
 // What is plugged in: USB-serial adapters of the servo buses (with serial numbers mapped to their /dev/tty
-// paths) and V4L2 cameras, read from sysfs; hot-plug events from libusb, or from polling where libusb has none.
+// paths) and V4L2 cameras, read from sysfs; hot-plug events from libusb, or from polling where libusb has
+// none.
 #pragma once
 
 #include <atomic>
@@ -25,11 +26,15 @@ struct VideoDevice {
   std::string name;  // what the driver calls it
 };
 
-std::vector<SerialAdapter> listSerialAdapters(const std::string& sysfsRoot = "/sys", const std::string& devRoot = "/dev");
-std::vector<VideoDevice> listVideoDevices(const std::string& sysfsRoot = "/sys", const std::string& devRoot = "/dev");
-std::optional<SerialAdapter> findAdapterBySerial(const std::string& serial, const std::string& sysfsRoot = "/sys",
+std::vector<SerialAdapter> listSerialAdapters(const std::string& sysfsRoot = "/sys",
+                                              const std::string& devRoot = "/dev");
+std::vector<VideoDevice> listVideoDevices(const std::string& sysfsRoot = "/sys",
+                                          const std::string& devRoot = "/dev");
+std::optional<SerialAdapter> findAdapterBySerial(const std::string& serial,
+                                                 const std::string& sysfsRoot = "/sys",
                                                  const std::string& devRoot = "/dev");
-std::optional<SerialAdapter> findAdapterByPath(const std::string& ttyPath, const std::string& sysfsRoot = "/sys",
+std::optional<SerialAdapter> findAdapterByPath(const std::string& ttyPath,
+                                               const std::string& sysfsRoot = "/sys",
                                                const std::string& devRoot = "/dev");
 // "FTDI FT232H" for the adapters servo users have; empty for any other vendor:product.
 std::string knownAdapterKind(const std::string& vendorId, const std::string& productId);

@@ -1,0 +1,188 @@
+// Setting hardware up: calibration maths and files, USB discovery read from a sysfs tree, serial settings.
+#include <QtTest>
+
+#include <QTemporaryDir>
+#include <filesystem>
+#include <fstream>
+#include <numbers>
+
+#include "core/config.hpp"
+#include "devices/serial/serial_port.hpp"
+#include "devices/servo/calibration.hpp"
+#include "devices/servo/control_table.hpp"
+#include "devices/servo/servo_emulator.hpp"
+#include "devices/usb/usb_discovery.hpp"
+
+using namespace flywheel;
+namespace fs = std::filesystem;
+
+namespace {
+
+void writeFile(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text << "\n";
+}
+
+// A sysfs tree as the kernel lays it out for a USB-serial adapter: class/tty/<name>/device links into the
+// USB interface, whose parent holds idVendor, idProduct and serial.
+void addAdapter(const fs::path& sys, const std::string& tty, const std::string& usbPath,
+                const std::string& vid, const std::string& pid, const std::string& serial) {
+  const fs::path device = sys / "devices/pci0000:00/usb1" / usbPath;
+  writeFile(device / "idVendor", vid);
+  writeFile(device / "idProduct", pid);
+  writeFile(device / "serial", serial);
+  const fs::path port = device / (usbPath + ":1.0") / tty;
+  fs::create_directories(port);
+  fs::create_directories(sys / "class/tty" / tty);
+  fs::create_directory_symlink(port, sys / "class/tty" / tty / "device");
+}
+
+}  // namespace
+
+class HardwareSetupTest : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void calibrationMapsRawToJoints() {
+    ArmCalibration c{"arm", "X", "sts3215", {{"elbow", 1000, 200, 3000, -1}, {"gripper", 0, 1500, 2500, 1}}};
+    QCOMPARE(c.toJoint(0, 1000, false, 4096), 0.0);
+    QVERIFY(std::abs(c.toJoint(0, 2024, false, 4096) + std::numbers::pi / 2.0) <
+            1e-12);  // a quarter turn, reversed
+    QCOMPARE(c.toRaw(0, -std::numbers::pi / 2.0, false, 4096), 2024);
+    QCOMPARE(c.toRaw(0, 3.0, false, 4096), 200);    // clamped to the calibrated range
+    QCOMPARE(c.toJoint(1, 2000, true, 4096), 0.5);  // gripper normalised over its range
+    QCOMPARE(c.toRaw(1, 1.0, true, 4096), 2500);
+    QCOMPARE(c.toJoint(1, 9999, true, 4096), 1.0);
+  }
+
+  void calibrationFilesAreNeverSilentlyReplaced() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("FT1234-leader.yaml").toStdString();
+    ArmCalibration c{"leader", "FT1234", "xl330-m077", {{"waist", 2048, 1000, 3000, 1}}};
+    saveCalibration(c, path, false);
+    auto loaded = loadCalibration(path);
+    QVERIFY(loaded);
+    QCOMPARE(loaded->joints.at(0).max, 3000);
+    c.joints[0].max = 3100;
+    QVERIFY_THROWS_EXCEPTION(DeviceError, saveCalibration(c, path, false));
+    QCOMPARE(loadCalibration(path)->joints.at(0).max, 3000);
+    saveCalibration(c, path, true);
+    QCOMPARE(loadCalibration(path)->joints.at(0).max, 3100);
+    int backups = 0;
+    for (const auto& entry : fs::directory_iterator(dir.path().toStdString()))
+      if (entry.path().filename().string().starts_with("FT1234-leader.yaml.bak-")) ++backups;
+    QCOMPARE(backups, 1);
+    writeFile(dir.filePath("broken.yaml").toStdString(), "arm: [unclosed");
+    QVERIFY_THROWS_EXCEPTION(ConfigError, loadCalibration(dir.filePath("broken.yaml").toStdString()));
+  }
+
+  void calibrationRecorderNeedsMotion() {
+    CalibrationRecorder recorder({"shoulder", "elbow"}, {1, 2});
+    recorder.setHome({2048, 2048});
+    recorder.observe({1000, 2040});
+    recorder.observe({3000, 2060});
+    try {
+      recorder.finish({1, 1});
+      QFAIL("an unmoved joint must be refused");
+    } catch (const DeviceError& e) {
+      QVERIFY2(QString(e.what()).contains("joint 'elbow' (servo 2) moved only 20 ticks"), e.what());
+    }
+    recorder.observe({1000, 3500});
+    auto joints = recorder.finish({1, -1});
+    QCOMPARE(joints[0].min, 1000);
+    QCOMPARE(joints[0].max, 3000);
+    QCOMPARE(joints[1].home, 2048);
+    QCOMPARE(joints[1].direction, -1);
+  }
+
+  void discoveryMapsSerialNumbersToPorts() {
+    QTemporaryDir dir;
+    const fs::path sys = dir.filePath("sys").toStdString();
+    addAdapter(sys, "ttyUSB0", "1-1", "0403", "6014", "FT8J0QI3");
+    addAdapter(sys, "ttyACM0", "1-2", "1a86", "55d3", "58FA083324");
+    addAdapter(sys, "ttyUSB1", "1-3", "dead", "beef", "X");
+    writeFile(sys / "bus/usb-serial/devices/ttyUSB0/latency_timer", "16");
+    writeFile(sys / "class/video4linux/video0/name", "HD Pro Webcam C920");
+    fs::create_directories(sys / "class/tty/tty0");  // not a USB adapter
+
+    auto adapters = listSerialAdapters(sys.string(), "/dev");
+    QCOMPARE(adapters.size(), std::size_t(3));
+    QCOMPARE(adapters[0].ttyPath, std::string("/dev/ttyACM0"));
+    QCOMPARE(adapters[0].kind, std::string("CH343"));
+    QCOMPARE(adapters[1].serial, std::string("FT8J0QI3"));
+    QCOMPARE(adapters[1].kind, std::string("FTDI FT232H"));
+    QCOMPARE(adapters[1].latencyTimerMs, 16);
+    QCOMPARE(adapters[2].kind, std::string("USB serial"));
+    auto found = findAdapterBySerial("58FA083324", sys.string(), "/dev");
+    QVERIFY(found);
+    QCOMPARE(found->ttyPath, std::string("/dev/ttyACM0"));
+    QVERIFY(!findAdapterBySerial("nope", sys.string(), "/dev"));
+    auto cameras = listVideoDevices(sys.string(), "/dev");
+    QCOMPARE(cameras.size(), std::size_t(1));
+    QCOMPARE(cameras[0].name, std::string("HD Pro Webcam C920"));
+
+    auto warning = SerialPort::latencyTimerWarning("/dev/ttyUSB0", sys.string());
+    QVERIFY(warning);
+    QVERIFY2(QString::fromStdString(*warning).contains("latency_timer is 16 ms") &&
+                 QString::fromStdString(*warning).contains(
+                     "echo 1 | sudo tee " +
+                     QString::fromStdString((sys / "bus/usb-serial/devices/ttyUSB0/latency_timer").string())),
+             warning->c_str());
+    writeFile(sys / "bus/usb-serial/devices/ttyUSB0/latency_timer", "1");
+    QVERIFY(!SerialPort::latencyTimerWarning("/dev/ttyUSB0", sys.string()));
+  }
+
+  void watcherReportsPlugAndUnplug() {
+    QTemporaryDir dir;
+    const fs::path sys = dir.filePath("sys").toStdString();
+    fs::create_directories(sys / "class/tty");
+    std::mutex mutex;
+    std::vector<UsbEvent> events;
+    UsbWatcher watcher(
+        [&](const UsbEvent& e) {
+          std::lock_guard lock(mutex);
+          events.push_back(e);
+        },
+        sys.string(), "/dev");
+    addAdapter(sys, "ttyUSB0", "1-1", "10c4", "ea60", "CP2102N-1");
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+          std::lock_guard lock(mutex);
+          return events.size() == 1;
+        }(),
+        4000);
+    fs::remove_all(sys / "class/tty/ttyUSB0");
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+          std::lock_guard lock(mutex);
+          return events.size() == 2;
+        }(),
+        4000);
+    std::lock_guard lock(mutex);
+    QVERIFY(events[0].arrived);
+    QVERIFY2(QString::fromStdString(events[0].description)
+                 .contains("10c4:ea60 CP210x serial CP2102N-1 at /dev/ttyUSB0"),
+             events[0].description.c_str());
+    QVERIFY(!events[1].arrived);
+  }
+
+  void anyBaudRateOpens() {
+    const ServoModel& model = *findServoModel("xl430-w250");
+    ServoEmulator emulator(model.protocol, model, {1});
+    const std::string path = emulator.start();
+    for (int baud : {57600, 1000000, 2000000, 3000000, 4000000, 1234567}) {
+      SerialPort port;
+      port.open(path, baud);
+      QVERIFY(port.isOpen());
+    }
+    SerialPort missing;
+    try {
+      missing.open("/dev/ttyUSB-not-there", 1000000);
+      QFAIL("opening a missing port must fail");
+    } catch (const SerialDisconnected& e) {
+      QVERIFY2(QString(e.what()).contains("no such port (is the adapter plugged in?)"), e.what());
+    }
+  }
+};
+
+QTEST_GUILESS_MAIN(HardwareSetupTest)
+#include "test_hardware_setup.moc"
