@@ -70,7 +70,7 @@ RecordFigures recordOnce(double seconds, bool fasterThanRealTime, const std::fil
   Studio studio(std::move(config), fasterThanRealTime);
   studio.start(ControlMode::Teleop);
   RecordFigures figures;
-  studio.beginTake(dataset, "bench", 7, ticks);
+  studio.beginTake(dataset, TakeOptions{"bench", "", {}, ImageStorage::Raw, 90, 7, ticks});
   studio.loop().resetStats();
   const double wallStart = wallSeconds(), cpuStart = cpuSeconds();
   while (!studio.recorder().reachedLength())

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace flywheel::app {
 
@@ -14,6 +15,11 @@ struct RecordOptions {
   std::string task = "pick up the cube and place it in the bin";
   bool fast = false;  // simulated rigs only: run faster than real time
   std::optional<unsigned> seed;
+  std::optional<double> resetSeconds;  // between takes; default 0 on simulated rigs, 5 s on real ones
+  std::string operatorName;
+  std::vector<std::string> tags;
+  bool jpeg = false;  // ALOHA's compressed layout instead of raw frames
+  int jpegQuality = 90;
 };
 
 struct BenchOptions {

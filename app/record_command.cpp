@@ -11,7 +11,11 @@
 #include "app/studio.hpp"
 #include "core/config.hpp"
 #include "devices/servo/servo_arm.hpp"
+#include "recorder/dataset_index.hpp"
 #include "recorder/episode_reader.hpp"
+
+#include <termios.h>
+#include <unistd.h>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -61,6 +65,66 @@ std::string defaultDataFolder(const std::string& rigName) {
   return (std::filesystem::path(home && *home ? home : ".") / "flywheel-data" / rigName).string();
 }
 
+namespace {
+
+// Keys while recording from a terminal, as LeRobot's: save now, re-record, stop.
+enum class Key { None, Save, Rerecord, Stop };
+
+class TerminalKeys {
+ public:
+  TerminalKeys() : active_(isatty(STDIN_FILENO) != 0) {
+    if (!active_) return;
+    tcgetattr(STDIN_FILENO, &saved_);
+    termios raw = saved_;
+    raw.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
+    raw.c_cc[VMIN] = 0;
+    raw.c_cc[VTIME] = 0;
+    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+  }
+  ~TerminalKeys() {
+    if (active_) tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+  }
+  bool active() const { return active_; }
+  Key poll() const {
+    char c = 0;
+    if (!active_ || ::read(STDIN_FILENO, &c, 1) != 1) return Key::None;
+    if (c == 'n' || c == '\n' || c == ' ') return Key::Save;
+    if (c == 'r') return Key::Rerecord;
+    if (c == 'q' || c == 27) return Key::Stop;
+    return Key::None;
+  }
+
+ private:
+  bool active_;
+  termios saved_{};
+};
+
+// Reports episodes a crash left behind: they stay, marked in the index for what they are.
+void reportDatasetState(const DatasetFolder& dataset) {
+  std::vector<EpisodeEntry> entries = DatasetIndex(dataset.path()).rebuild();
+  for (const EpisodeEntry& e : entries) {
+    if (e.status == EpisodeStatus::Incomplete)
+      std::cout << "  found " << e.file << ", interrupted while recording: " << e.ticks << " ticks ("
+                << formatSeconds(e.duration) << ") kept, marked incomplete in index.json\n";
+    if (e.status == EpisodeStatus::Damaged)
+      std::cout << "  found " << e.file << ", damaged: " << e.problem << " (left as it is)\n";
+  }
+}
+
+void resetCountdown(double seconds, const TerminalKeys& keys) {
+  for (int left = static_cast<int>(std::ceil(seconds)); left > 0 && !interrupted; --left) {
+    std::cout << "\r  reset the scene: next take in " << left << " s " << std::flush;
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (std::chrono::steady_clock::now() < until && !interrupted) {
+      if (keys.poll() == Key::Save) left = 1;  // skip the rest of the reset
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  if (seconds > 0) std::cout << "\r" << std::string(40, ' ') << "\r" << std::flush;
+}
+
+}  // namespace
+
 int runRecord(const RecordOptions& options) {
   RigConfig config = loadRigConfig(options.rig);
   if (options.fast && !config.isSimulated()) {
@@ -73,26 +137,53 @@ int runRecord(const RecordOptions& options) {
     return 2;
   }
   DatasetFolder dataset(options.out);
-  const unsigned firstSeed = options.seed.value_or(config.sim.seed);
+  const double resetSeconds = options.resetSeconds.value_or(config.isSimulated() ? 0.0 : 5.0);
+  TakeOptions take{options.task, options.operatorName, options.tags,
+                   options.jpeg ? ImageStorage::Jpeg : ImageStorage::Raw, options.jpegQuality,
+                   options.seed.value_or(config.sim.seed), ticks};
   Studio studio(std::move(config), options.fast);
   std::signal(SIGINT, onInterrupt);
   std::signal(SIGTERM, onInterrupt);
-  studio.start(ControlMode::Teleop);
   std::cout << "Recording " << options.episodes << " episode(s) of " << ticks << " ticks ("
             << formatSeconds(static_cast<double>(ticks) / studio.config().recordRateHz) << ") from rig '"
             << studio.config().name << "' into " << dataset.path() << "\n";
+  reportDatasetState(dataset);
+  studio.start(ControlMode::Teleop);
+  TerminalKeys keys;
+  if (keys.active()) std::cout << "  keys: n = save now, r = re-record, q = stop\n";
 
   int saved = 0;
-  for (int episode = 0; episode < options.episodes && !interrupted; ++episode) {
-    std::string path =
-        studio.beginTake(dataset, options.task, firstSeed + static_cast<unsigned>(episode), ticks);
-    while (!studio.recorder().reachedLength() && !interrupted && studio.loop().running())
+  bool stop = false;
+  for (int episode = 0; episode < options.episodes && !interrupted && !stop; ++episode) {
+    if (episode > 0) resetCountdown(resetSeconds, keys);
+    std::string path = studio.beginTake(dataset, take);
+    ++take.seed;
+    Key key = Key::None;
+    while (!studio.recorder().reachedLength() && !interrupted && studio.loop().running() &&
+           studio.recorder().failure().empty() && key == Key::None) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    EpisodeResult result = studio.endTake();
-    ++saved;
-    std::cout << "  " << result.path << ": " << result.stats.written << " ticks, "
-              << formatSeconds(result.seconds) << outcomeText(studio.sceneSuccess()) << ", "
-              << result.stats.dropped << " dropped\n";
+      key = keys.poll();
+    }
+    if (key == Key::Rerecord) {
+      std::cout << "  " << studio.discardTake() << ": discarded, recording it again\n";
+      --episode;
+      continue;
+    }
+    stop = key == Key::Stop;
+    try {
+      EpisodeResult result = studio.endTake();
+      ++saved;
+      std::cout << "  " << result.path << ": " << result.stats.written << " ticks, " << formatSeconds(result.seconds)
+                << outcomeText(studio.sceneSuccess()) << ", " << result.stats.dropped << " dropped";
+      for (std::size_t c = 0; c < result.stats.cameras.size(); ++c)
+        if (result.stats.cameras[c].repeatedFrames > 0)
+          std::cout << ", " << studio.config().cameras[c].name << " repeated " << result.stats.cameras[c].repeatedFrames;
+      std::cout << "\n";
+    } catch (const RecorderError& e) {
+      std::cerr << "flywheel: recording stopped: " << e.what()
+                << "\n  what was written up to then is kept; earlier episodes are untouched.\n";
+      return 1;
+    }
     if (std::string error = studio.loop().status().error; !error.empty()) {
       std::cerr << "flywheel: the control loop stopped: " << error << "\n";
       return 1;
@@ -100,9 +191,8 @@ int runRecord(const RecordOptions& options) {
   }
   studio.stop();
   auto stats = studio.loop().stats();
-  std::cout << "Saved " << saved << " episode(s) in " << dataset.path()
-            << ". Control loop: " << std::lround(stats.rateHz) << " Hz, jitter p99 "
-            << std::lround(stats.jitterP99 * 1e6) << " us, " << stats.overruns << " overruns.\n";
+  std::cout << "Saved " << saved << " episode(s) in " << dataset.path() << ". Control loop: " << std::lround(stats.rateHz)
+            << " Hz, jitter p99 " << std::lround(stats.jitterP99 * 1e6) << " us, " << stats.overruns << " overruns.\n";
   printBusCounters(studio);
   return interrupted ? 130 : 0;
 }

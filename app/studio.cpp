@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "devices/sim/sim_world.hpp"
+#include "recorder/dataset_index.hpp"
 
 namespace flywheel {
 
@@ -38,26 +39,44 @@ void Studio::stop() {
   rig_->disconnect();
 }
 
-std::string Studio::beginTake(const DatasetFolder& dataset, const std::string& task, unsigned seed,
-                              std::optional<std::uint64_t> maxTicks) {
-  const EpisodeInfo info = EpisodeRecorder::infoFor(config(), task);
+std::string Studio::beginTake(const DatasetFolder& dataset, const TakeOptions& options) {
+  EpisodeInfo info = EpisodeRecorder::infoFor(config(), options.task);
+  info.operatorName = options.operatorName;
+  info.tags = options.tags;
+  info.imageStorage = options.imageStorage;
+  info.jpegQuality = options.jpegQuality;
+  takeDataset_ = dataset.path();
   if (!clock_->isRealTime()) {
     // Faster than real time the loop thread also renders the cameras: pause it while the scene changes,
     // so that the take starts on the tick right after the reset, every time.
     const bool wasRunning = loop_->running();
     loop_->stop();
-    resetScene(seed);
+    resetScene(options.seed);
     rig_->refreshSimulatedCameras();
-    std::string path = recorder_.begin(dataset, info, maxTicks);
+    std::string path = recorder_.begin(dataset, info, options.maxTicks);
     if (wasRunning) loop_->start();
     return path;
   }
-  resetScene(seed);
-  return recorder_.begin(dataset, info, maxTicks);
+  resetScene(options.seed);
+  return recorder_.begin(dataset, info, options.maxTicks);
 }
 
 EpisodeResult Studio::endTake() {
-  return recorder_.end(sceneSuccess());
+  std::optional<bool> success = sceneSuccess();
+  try {
+    EpisodeResult result = recorder_.end(success);
+    DatasetIndex(takeDataset_).update(result.path);
+    return result;
+  } catch (const RecorderError&) {
+    DatasetIndex(takeDataset_).rebuild();  // the failed take is listed for what it is
+    throw;
+  }
+}
+
+std::string Studio::discardTake() {
+  std::string path = recorder_.discard();
+  DatasetIndex(takeDataset_).remove(path);
+  return path;
 }
 
 void Studio::resetScene(unsigned seed) {

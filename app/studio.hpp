@@ -12,6 +12,16 @@
 
 namespace flywheel {
 
+struct TakeOptions {
+  std::string task;
+  std::string operatorName;
+  std::vector<std::string> tags;
+  ImageStorage imageStorage = ImageStorage::Raw;
+  int jpegQuality = 90;
+  unsigned seed = 1;                       // simulated rigs: the scene of this take
+  std::optional<std::uint64_t> maxTicks;   // fixed-length takes
+};
+
 class Studio {
  public:
   // fasterThanRealTime: a manual clock; the loop runs as fast as the machine allows and the recorder
@@ -23,11 +33,13 @@ class Studio {
   void stop();
 
   // Starts recording the next episode of `dataset`. On the simulated rig the scene is reset first: a new
-  // cube position and operator plan drawn from `seed`. Returns the episode's path.
-  std::string beginTake(const DatasetFolder& dataset, const std::string& task, unsigned seed,
-                        std::optional<std::uint64_t> maxTicks);
-  // Finishes the file; on the simulated rig `success` says whether the cube ended in the bin.
+  // cube position and operator plan drawn from the seed. Returns the episode's path.
+  std::string beginTake(const DatasetFolder& dataset, const TakeOptions& options);
+  // Finishes the file and records it in the dataset index; on the simulated rig `success` says whether
+  // the cube ended in the bin. Throws RecorderError if the take failed (what was written is kept).
   EpisodeResult endTake();
+  // Re-record: the current take's file is deleted (and its number reused). Returns its path.
+  std::string discardTake();
   // The simulated rig knows whether the cube ended in the bin; real rigs ask the operator.
   std::optional<bool> sceneSuccess() const;
 
@@ -45,6 +57,7 @@ class Studio {
   std::unique_ptr<Rig> rig_;
   std::unique_ptr<ControlLoop> loop_;
   EpisodeRecorder recorder_;
+  std::string takeDataset_;
 };
 
 }  // namespace flywheel

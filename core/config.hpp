@@ -59,7 +59,10 @@ struct SimViewConfig {
 
 struct CameraConfig {
   std::string name;
-  std::string source;  // "sim" (device paths arrive with real cameras)
+  // "sim"; a V4L2 device ("/dev/video0" or an index "0"); "file:clip.mp4" (played at its fps);
+  // "gst:<GStreamer pipeline ending in appsink>".
+  std::string source;
+  std::string fourcc;  // V4L2 pixel format to ask for, e.g. "MJPG"
   int width = 640;
   int height = 480;
   double fps = 30.0;

@@ -194,8 +194,12 @@ void ControlLoop::tick() {
   if (tick_ % static_cast<std::uint64_t>(decimation_) == 0) {
     if (ObservationSink* sink = sink_.load()) {
       latest_.frames.clear();
-      for (Camera* camera : devices_.cameras)
+      latest_.cameraError.clear();
+      for (Camera* camera : devices_.cameras) {
         latest_.frames.push_back(camera->latest());
+        if (std::string error = camera->error(); !error.empty() && latest_.cameraError.empty())
+          latest_.cameraError = error;
+      }
       sink->onObservation(latest_);
     }
   }

@@ -28,6 +28,9 @@ class Camera {
   virtual void close() = 0;
   virtual CameraFrame latest() const = 0;  // newest frame with its capture timestamp; never blocks
   virtual double measuredFps() const = 0;
+  // Why the camera stopped delivering frames (unplugged, the file ended); empty while it works. A stopped
+  // camera's last frame must not pass for a live one.
+  virtual std::string error() const { return {}; }
 };
 
 // A rig whose physics must be advanced by the loop (the simulated rig). Real hardware moves by itself.

@@ -46,6 +46,7 @@ struct Observation {
   JointState state;                 // all followers, concatenated in rig order
   JointVector action;               // commanded follower goals after safety, concatenated
   std::vector<CameraFrame> frames;  // one per camera, in rig order
+  std::string cameraError;          // the first camera that stopped, and why
 };
 
 // H future actions of J joints each, row-major [H, J].

@@ -5,6 +5,7 @@
 #include <map>
 #include <numbers>
 
+#include "devices/camera/opencv_camera.hpp"
 #include "devices/servo/servo_arm.hpp"
 #include "devices/servo/servo_emulator.hpp"
 #include "devices/sim/sim_devices.hpp"
@@ -42,13 +43,19 @@ std::string resolvePort(const ArmConfig& arm, std::string& adapterKey) {
 Rig::Rig(RigConfig config, const Clock& clock) : config_(std::move(config)) {
   if (config_.arms.front().bus != "sim") {
     buildServoArms();
-    return;
+  } else {
+    sim_ = std::make_unique<sim::SimRig>(config_, clock);
+    for (auto& arm : sim_->arms()) arms_.push_back(arm.get());
   }
-  sim_ = std::make_unique<sim::SimRig>(config_, clock);
-  for (auto& arm : sim_->arms())
-    arms_.push_back(arm.get());
-  for (auto& camera : sim_->cameras())
-    cameras_.push_back(camera.get());
+  std::size_t simulated = 0;
+  for (const CameraConfig& camera : config_.cameras) {  // in the rig file's order, which episodes keep
+    if (camera.source == "sim") {
+      cameras_.push_back(sim_->cameras().at(simulated++).get());
+    } else {
+      openCvCameras_.push_back(std::make_unique<OpenCvCamera>(camera, clock));
+      cameras_.push_back(openCvCameras_.back().get());
+    }
+  }
 }
 
 void Rig::buildServoArms() {
@@ -89,6 +96,7 @@ void Rig::buildServoArms() {
 
 Rig::~Rig() {
   disconnect();
+  openCvCameras_.clear();
   servoArms_.clear();  // before the emulators they talk to
   emulators_.clear();
 }

@@ -14,6 +14,7 @@ namespace sim {
 class SimRig;
 class SimWorld;
 }  // namespace sim
+class OpenCvCamera;
 class ServoArm;
 class ServoBus;
 class ServoEmulator;
@@ -48,6 +49,7 @@ class Rig {
   std::unique_ptr<sim::SimRig> sim_;
   std::vector<std::unique_ptr<ServoEmulator>> emulators_;  // for arms whose port is "emulator"
   std::vector<std::unique_ptr<ServoArm>> servoArms_;
+  std::vector<std::unique_ptr<OpenCvCamera>> openCvCameras_;
   std::map<std::string, std::string> calibrationPaths_;  // arm name -> file
   std::vector<Arm*> arms_;                               // rig.arms order
   std::vector<Camera*> cameras_;

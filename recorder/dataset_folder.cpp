@@ -43,12 +43,12 @@ int DatasetFolder::nextEpisodeNumber() const {
 }
 
 std::unique_ptr<EpisodeWriter> DatasetFolder::createEpisode(const EpisodeInfo& info,
-                                                            std::size_t queueCapacity) const {
+                                                            WriterOptions options) const {
   for (int attempt = 0; attempt < 100; ++attempt) {
     fs::path file = fs::path(path_) / ("episode_" + std::to_string(nextEpisodeNumber() + attempt) + ".hdf5");
     if (fs::exists(file)) continue;
     try {
-      return std::make_unique<EpisodeWriter>(file.string(), info, queueCapacity);
+      return std::make_unique<EpisodeWriter>(file.string(), info, options);
     } catch (const RecorderError&) {
       if (!fs::exists(file)) throw;  // a real failure, not a race for the number
     }

@@ -18,7 +18,7 @@ class DatasetFolder {
   std::vector<std::string> episodePaths() const;
   int nextEpisodeNumber() const;
   // Creates the next episode file exclusively (retrying past a number another process just took).
-  std::unique_ptr<EpisodeWriter> createEpisode(const EpisodeInfo& info, std::size_t queueCapacity = 64) const;
+  std::unique_ptr<EpisodeWriter> createEpisode(const EpisodeInfo& info, WriterOptions options = {}) const;
 
   static int episodeNumber(const std::string& fileName);  // -1 unless "episode_<N>.hdf5"
 

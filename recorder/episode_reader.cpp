@@ -6,6 +6,8 @@
 
 #include "recorder/h5.hpp"
 
+#include <opencv2/imgcodecs.hpp>
+
 namespace flywheel {
 
 namespace {
@@ -52,6 +54,9 @@ EpisodeSummary EpisodeReader::summary() const {
   s.rigName = text("rig_name");
   s.softwareVersion = text("software_version");
   s.startTime = text("start_time");
+  s.operatorName = text("operator");
+  s.tags = text("tags");
+  s.jpeg = h5::hasAttribute(file_, "compress") && h5::readBoolAttribute(file_, "compress");
   s.sim = h5::hasAttribute(file_, "sim") && h5::readBoolAttribute(file_, "sim");
   s.fps = h5::hasAttribute(file_, "fps") ? h5::readDoubleAttribute(file_, "fps") : 0.0;
   s.complete = h5::hasAttribute(file_, "complete") && h5::readBoolAttribute(file_, "complete");
@@ -64,9 +69,17 @@ EpisodeSummary EpisodeReader::summary() const {
       s.joints = d.shape[1];
     }
     const std::string prefix = "/observations/images/";
-    if (d.path.starts_with(prefix) && d.shape.size() == 4) {
-      CameraSummary cam{d.path.substr(prefix.size()), d.shape[0], static_cast<int>(d.shape[1]),
-                        static_cast<int>(d.shape[2])};
+    const bool rawFrames = d.shape.size() == 4, jpegRows = d.shape.size() == 2 && s.jpeg;
+    if (d.path.starts_with(prefix) && (rawFrames || jpegRows)) {
+      CameraSummary cam{d.path.substr(prefix.size()), d.shape[0], 0, 0};
+      if (rawFrames) {
+        cam.height = static_cast<int>(d.shape[1]);
+        cam.width = static_cast<int>(d.shape[2]);
+      } else if (cam.frames > 0) {
+        Image first = readFrame(cam.name, 0);  // a JPEG row knows its size only once decoded
+        cam.height = first.height;
+        cam.width = first.width;
+      }
       const std::string stamps = "/observations/image_timestamps/" + cam.name;
       if (H5Lexists(file_, stamps.c_str(), H5P_DEFAULT) > 0) {
         auto captureTimes = readDoubles(stamps);
@@ -75,6 +88,11 @@ EpisodeSummary EpisodeReader::summary() const {
       }
       s.cameras.push_back(cam);
     }
+  }
+  if (H5Lexists(file_, "intervention", H5P_DEFAULT) > 0) {
+    auto flags = readDoubles("/intervention");
+    for (std::size_t i = 0; i < flags.size(); ++i)
+      if (flags[i] != 0.0 && (i == 0 || flags[i - 1] == 0.0)) ++s.interventions;
   }
   if (H5Lexists(file_, "timestamp", H5P_DEFAULT) > 0) {
     auto stamps = readDoubles("/timestamp");
@@ -100,6 +118,7 @@ Image EpisodeReader::readFrame(const std::string& camera, std::size_t tick) cons
   h5::Handle ds = h5::dataset(H5Dopen2(file_, name.c_str(), H5P_DEFAULT));
   if (!ds.valid()) throw RecorderError(path_ + ": no camera '" + camera + "'");
   auto shape = h5::shapeOf(ds);
+  if (shape.size() == 2) return readJpegFrame(ds, camera, tick, shape);
   if (shape.size() != 4 || shape[3] != 3) throw RecorderError(path_ + ": " + name + " is not [T,H,W,3]");
   if (tick >= shape[0]) throw RecorderError(path_ + ": " + name + " has no frame " + std::to_string(tick));
   h5::Handle fileSpace = h5::space(H5Dget_space(ds));
@@ -113,6 +132,26 @@ Image EpisodeReader::readFrame(const std::string& camera, std::size_t tick) cons
   if (H5Dread(ds, H5T_NATIVE_UINT8, memSpace, fileSpace, H5P_DEFAULT, pixels.get()) < 0)
     throw RecorderError(path_ + ": cannot read frame " + std::to_string(tick) + " of " + camera);
   image.pixels = std::move(pixels);
+  return image;
+}
+
+// ALOHA's compressed layout: a zero-padded JPEG per row, decoded the way its loader does (cv2.imdecode).
+Image EpisodeReader::readJpegFrame(long long dataset, const std::string& camera, std::size_t tick,
+                                   const std::vector<unsigned long long>& shape) const {
+  if (tick >= shape[0]) throw RecorderError(path_ + ": camera " + camera + " has no frame " + std::to_string(tick));
+  h5::Handle fileSpace = h5::space(H5Dget_space(dataset));
+  hsize_t start[2] = {tick, 0}, count[2] = {1, shape[1]};
+  H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nullptr, count, nullptr);
+  h5::Handle memSpace = h5::space(H5Screate_simple(2, count, nullptr));
+  std::vector<std::uint8_t> row(shape[1]);
+  if (H5Dread(dataset, H5T_NATIVE_UINT8, memSpace, fileSpace, H5P_DEFAULT, row.data()) < 0)
+    throw RecorderError(path_ + ": cannot read frame " + std::to_string(tick) + " of " + camera);
+  cv::Mat decoded = cv::imdecode(row, cv::IMREAD_COLOR);
+  if (decoded.empty()) throw RecorderError(path_ + ": frame " + std::to_string(tick) + " of " + camera + " is not a JPEG");
+  Image image;
+  image.width = decoded.cols;
+  image.height = decoded.rows;
+  image.pixels = std::shared_ptr<const std::uint8_t[]>(decoded.data, [keep = decoded](const std::uint8_t*) {});
   return image;
 }
 

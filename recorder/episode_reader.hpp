@@ -35,6 +35,9 @@ struct EpisodeSummary {
   bool complete = false;
   std::optional<bool> success;
   std::string rigName, softwareVersion, startTime;
+  std::string operatorName, tags;  // tags comma-separated
+  int interventions = 0;           // human takeovers (rising edges of /intervention)
+  bool jpeg = false;               // images stored as JPEG (ALOHA's compressed layout)
   std::vector<CameraSummary> cameras;
   std::vector<DatasetShape> datasets;
 };
@@ -52,6 +55,9 @@ class EpisodeReader {
   std::string rigConfigText() const;
 
  private:
+  Image readJpegFrame(long long dataset, const std::string& camera, std::size_t tick,
+                      const std::vector<unsigned long long>& shape) const;
+
   std::string path_;
   long long file_;
 };

@@ -27,13 +27,18 @@ class EpisodeRecorder final : public ObservationSink {
   ~EpisodeRecorder() override;
 
   // Opens the next episode in `dataset`; maxTicks stops it growing after that many ticks.
-  std::string begin(const DatasetFolder& dataset, const EpisodeInfo& info,
-                    std::optional<std::uint64_t> maxTicks);
+  std::string begin(const DatasetFolder& dataset, const EpisodeInfo& info, std::optional<std::uint64_t> maxTicks,
+                    WriterOptions options = {});
   bool recording() const;
   bool reachedLength() const { return reachedLength_.load(); }
   std::uint64_t ticksRecorded() const { return ticks_.load(); }
-  // Finishes the file (drains the writer) and returns what was written.
+  // Why the take stopped growing (disk full, I/O error, a camera's frames do not fit); empty while fine.
+  std::string failure() const;
+  // Finishes the file (drains the writer) and returns what was written. Throws RecorderError after a
+  // failure: what was written up to it stays in the file.
   EpisodeResult end(std::optional<bool> success);
+  // Re-record: finishes and deletes the current take's file. Returns its path.
+  std::string discard();
 
   void onObservation(const Observation& observation) override;
 
@@ -46,6 +51,7 @@ class EpisodeRecorder final : public ObservationSink {
   std::optional<std::uint64_t> maxTicks_;
   std::atomic<std::uint64_t> ticks_{0};
   std::atomic<bool> reachedLength_{false};
+  std::string failure_;
   double fps_ = 0.0;
 };
 

@@ -5,6 +5,14 @@
 #include <ctime>
 #include <filesystem>
 
+#include <fcntl.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
 #include "recorder/h5.hpp"
 
 namespace flywheel {
@@ -34,6 +42,25 @@ h5::Handle createExtendible(hid_t parent, const std::string& name, hid_t fileTyp
                 "create dataset " + name));
 }
 
+// JPEG rows: [T, P] with P growing to the longest frame so far; unwritten bytes read as the zero padding.
+h5::Handle createJpegRows(hid_t parent, const std::string& name) {
+  hsize_t dims[2] = {0, 0}, maxDims[2] = {H5S_UNLIMITED, H5S_UNLIMITED}, chunk[2] = {1, 16384};
+  h5::Handle space = h5::space(H5Screate_simple(2, dims, maxDims));
+  h5::Handle dcpl = h5::plist(H5Pcreate(H5P_DATASET_CREATE));
+  H5Pset_chunk(dcpl, 2, chunk);
+  return h5::dataset(h5::check(H5Dcreate2(parent, name.c_str(), H5T_STD_U8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                               "create dataset " + name));
+}
+
+h5::Handle createCompressLength(hid_t file, std::size_t cameras) {
+  hsize_t dims[2] = {cameras, 0}, maxDims[2] = {cameras, H5S_UNLIMITED}, chunk[2] = {cameras, 256};
+  h5::Handle space = h5::space(H5Screate_simple(2, dims, maxDims));
+  h5::Handle dcpl = h5::plist(H5Pcreate(H5P_DATASET_CREATE));
+  H5Pset_chunk(dcpl, 2, chunk);
+  return h5::dataset(h5::check(
+      H5Dcreate2(file, "compress_len", H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "create compress_len"));
+}
+
 // Appends `rows` rows of doubles (row-major, `cols` each) to a [T, cols] or [T] dataset.
 void appendRows(hid_t dataset, hsize_t oldRows, hsize_t rows, hsize_t cols, const double* values) {
   bool matrix = cols > 0;
@@ -59,24 +86,78 @@ struct EpisodeWriter::Datasets {
   h5::Handle file;
   h5::Handle qpos, qvel, effort, action, timestamp;
   std::vector<h5::Handle> images, imageTimestamps;
+  h5::Handle compressLength;  // JPEG storage: [cameras, T] float32 lengths, as ALOHA writes them
+  std::vector<hsize_t> paddedSize;  // JPEG storage: current row width per camera
   hsize_t rows = 0;
 };
 
-EpisodeWriter::EpisodeWriter(const std::string& path, EpisodeInfo info, std::size_t queueCapacity)
-    : path_(path), info_(std::move(info)), capacity_(queueCapacity), datasets_(std::make_unique<Datasets>()) {
+namespace {
+
+// Crash safety comes from three file settings: freed space is never reused (so an older, flushed B-tree
+// never points at bytes rewritten since), and the metadata cache keeps dirty entries in memory until
+// the next flush (so the on-disk metadata is always the last flushed, consistent state).
+h5::Handle crashSafeCreateProperties() {
+  h5::Handle fcpl = h5::plist(H5Pcreate(H5P_FILE_CREATE));
+  H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_NONE, false, 1);
+  return fcpl;
+}
+
+h5::Handle crashSafeAccessProperties() {
+  h5::Handle fapl = h5::plist(H5Pcreate(H5P_FILE_ACCESS));
+  H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110);
+  H5AC_cache_config_t cache{};
+  cache.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+  H5Pget_mdc_config(fapl, &cache);
+  cache.evictions_enabled = false;
+  cache.incr_mode = H5C_incr__off;
+  cache.flash_incr_mode = H5C_flash_incr__off;
+  cache.decr_mode = H5C_decr__off;
+  H5Pset_mdc_config(fapl, &cache);
+  return fapl;
+}
+
+double monotonicSeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+EpisodeWriter::EpisodeWriter(const std::string& path, EpisodeInfo info, WriterOptions options)
+    : path_(path), info_(std::move(info)), options_(options), datasets_(std::make_unique<Datasets>()) {
   h5::quietErrors();
   if (std::filesystem::exists(path_))
     throw RecorderError(path_ + ": already exists; episodes are never overwritten");
-  hid_t file = H5Fcreate(path_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+  h5::Handle fcpl = crashSafeCreateProperties(), fapl = crashSafeAccessProperties();
+  hid_t file = H5Fcreate(path_.c_str(), H5F_ACC_EXCL, fcpl, fapl);
   if (file < 0)
-    throw RecorderError(path_ + ": cannot create the episode file (exists, or the folder is not writable)");
+    throw RecorderError(describeFailure("cannot create the episode file (exists, or the folder is not writable)"));
   datasets_->file = h5::file(file);
   try {
     createLayout();
+    h5::check(H5Fflush(file, H5F_SCOPE_LOCAL), "flush the new file");
   } catch (const h5::Error& e) {
     throw RecorderError(path_ + ": " + e.what());
   }
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle) syncFd_ = ::dup(*static_cast<int*>(handle));
+  lastSequence_.assign(info_.cameras.size(), 0);
+  stats_.cameras.assign(info_.cameras.size(), {});
+  lastFlush_ = monotonicSeconds();
   thread_ = std::thread([this] { threadMain(); });
+  syncThread_ = std::thread([this] { syncMain(); });
+}
+
+std::string EpisodeWriter::describeFailure(const std::string& what) const {
+  const int systemError = errno;
+  std::string message = path_ + ": " + what;
+  struct statvfs disk {};
+  const std::string folder = std::filesystem::path(path_).parent_path().string();
+  if (statvfs(folder.empty() ? "." : folder.c_str(), &disk) == 0) {
+    const double freeMiB = static_cast<double>(disk.f_bavail) * disk.f_frsize / (1024.0 * 1024.0);
+    if (freeMiB < 64.0) return message + " (disk full: " + std::to_string(static_cast<int>(freeMiB)) + " MiB free)";
+  }
+  if (systemError != 0) message += " (" + std::string(std::strerror(systemError)) + ")";
+  return message;
 }
 
 EpisodeWriter::~EpisodeWriter() {
@@ -96,6 +177,12 @@ void EpisodeWriter::createLayout() {
   h5::writeStringAttribute(file, "software_version", std::string("flywheel ") + FLYWHEEL_VERSION);
   h5::writeStringAttribute(file, "start_time", isoTimeNow());
   h5::writeBoolAttribute(file, "complete", false);  // set true by finish(); false marks an interrupted take
+  h5::writeStringAttribute(file, "operator", info_.operatorName);
+  std::string tags;
+  for (const std::string& tag : info_.tags) tags += (tags.empty() ? "" : ",") + tag;
+  h5::writeStringAttribute(file, "tags", tags);
+  const bool jpeg = info_.imageStorage == ImageStorage::Jpeg;
+  h5::writeBoolAttribute(file, "compress", jpeg);
 
   const hsize_t joints = info_.joints;
   h5::Handle observations =
@@ -111,17 +198,26 @@ void EpisodeWriter::createLayout() {
   h5::Handle stamps =
       h5::group(H5Gcreate2(observations, "image_timestamps", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   for (const CameraSpec& cam : info_.cameras) {
-    std::vector<hsize_t> frame{static_cast<hsize_t>(cam.height), static_cast<hsize_t>(cam.width), 3};
-    datasets_->images.push_back(createExtendible(images, cam.name, H5T_STD_U8LE, frame, 1, false));
+    if (jpeg) {
+      datasets_->images.push_back(createJpegRows(images, cam.name));
+      datasets_->paddedSize.push_back(0);
+    } else {
+      std::vector<hsize_t> frame{static_cast<hsize_t>(cam.height), static_cast<hsize_t>(cam.width), 3};
+      datasets_->images.push_back(createExtendible(images, cam.name, H5T_STD_U8LE, frame, 1, false));
+    }
     datasets_->imageTimestamps.push_back(
         createExtendible(stamps, cam.name, H5T_IEEE_F64LE, {}, kStateChunkRows, true));
   }
+  if (jpeg) datasets_->compressLength = createCompressLength(file, info_.cameras.size());
 }
 
 void EpisodeWriter::validate(const Observation& obs) const {
   if (obs.state.position.size() != info_.joints || obs.action.size() != info_.joints ||
       obs.frames.size() != info_.cameras.size())
-    throw RecorderError(path_ + ": observation does not match the episode layout (joints or cameras)");
+    throw RecorderError(path_ + ": an observation of " + std::to_string(obs.state.position.size()) + " joints, " +
+                        std::to_string(obs.action.size()) + " actions and " + std::to_string(obs.frames.size()) +
+                        " frames does not fit the episode's " + std::to_string(info_.joints) + " joints and " +
+                        std::to_string(info_.cameras.size()) + " cameras");
   for (std::size_t c = 0; c < obs.frames.size(); ++c) {
     const Image& image = obs.frames[c].image;
     if (image.empty())
@@ -139,7 +235,7 @@ bool EpisodeWriter::push(const Observation& observation) {
   {
     std::lock_guard lock(mutex_);
     if (closing_) return false;
-    if (queue_.size() >= capacity_) {
+    if (queue_.size() >= options_.queueCapacity) {
       ++stats_.dropped;
       return false;
     }
@@ -154,7 +250,7 @@ void EpisodeWriter::pushBlocking(const Observation& observation) {
   validate(observation);
   {
     std::unique_lock lock(mutex_);
-    roomAvailable_.wait(lock, [&] { return queue_.size() < capacity_ || closing_ || !error_.empty(); });
+    roomAvailable_.wait(lock, [&] { return queue_.size() < options_.queueCapacity || closing_ || !error_.empty(); });
     if (closing_ || !error_.empty()) return;
     queue_.push_back(observation);
     stats_.queuePeak = std::max(stats_.queuePeak, queue_.size());
@@ -167,7 +263,8 @@ void EpisodeWriter::threadMain() {
   while (true) {
     {
       std::unique_lock lock(mutex_);
-      wakeWriter_.wait(lock, [&] { return !queue_.empty() || closing_; });
+      wakeWriter_.wait_for(lock, std::chrono::duration<double>(options_.flushInterval / 2),
+                           [&] { return !queue_.empty() || closing_; });
       if (queue_.empty() && closing_) return;
       batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
       queue_.clear();
@@ -176,22 +273,64 @@ void EpisodeWriter::threadMain() {
     if (!error().empty()) continue;  // after an I/O error keep draining, write nothing more
     try {
       writeBatch(batch);
+      if (monotonicSeconds() - lastFlush_ >= options_.flushInterval) flushToDisk();
     } catch (const std::exception& e) {
       std::lock_guard lock(mutex_);
-      error_ = path_ + ": write failed after " + std::to_string(stats_.written) + " ticks: " + e.what();
+      error_ = describeFailure("write failed after " + std::to_string(stats_.written) + " ticks: " + e.what());
     }
     roomAvailable_.notify_all();
   }
 }
 
-// One extent change and one write per state dataset for the whole batch; images go chunk by chunk,
-// straight to the file without HDF5's type conversion.
+// Makes the file consistent on disk (a kill -9 loses nothing before this point), then asks the sync
+// thread to push it past the page cache (a power cut loses nothing before the sync completes).
+void EpisodeWriter::flushToDisk() {
+  errno = 0;
+  h5::check(H5Fflush(datasets_->file, H5F_SCOPE_LOCAL), "flush");
+  lastFlush_ = monotonicSeconds();
+  {
+    std::lock_guard lock(mutex_);
+    ++stats_.flushes;
+  }
+  {
+    std::lock_guard lock(syncMutex_);
+    syncRequested_ = true;
+  }
+  syncWake_.notify_one();
+}
+
+void EpisodeWriter::syncMain() {
+  std::unique_lock lock(syncMutex_);
+  while (true) {
+    syncWake_.wait(lock, [&] { return syncRequested_ || syncStopping_; });
+    if (syncStopping_ && !syncRequested_) return;
+    syncRequested_ = false;
+    lock.unlock();
+    if (syncFd_ >= 0) ::fdatasync(syncFd_);
+    lock.lock();
+  }
+}
+
+void EpisodeWriter::countFrames(const std::vector<Observation>& batch) {
+  std::lock_guard lock(mutex_);
+  for (const Observation& obs : batch)
+    for (std::size_t c = 0; c < obs.frames.size(); ++c) {
+      const CameraFrame& frame = obs.frames[c];
+      if (frame.sequence == lastSequence_[c]) ++stats_.cameras[c].repeatedFrames;
+      lastSequence_[c] = frame.sequence;
+      stats_.cameras[c].maxFrameAge = std::max(stats_.cameras[c].maxFrameAge, obs.time - frame.captureTime);
+    }
+}
+
+// One extent change and one write per state dataset for the whole batch; images go frame by frame.
 void EpisodeWriter::writeBatch(const std::vector<Observation>& batch) {
   if (batch.empty()) return;
+  errno = 0;
   if (!haveFirstTime_) {
     firstTime_ = batch.front().time;
     haveFirstTime_ = true;
   }
+  countFrames(batch);
   const hsize_t n = batch.size(), j = info_.joints, oldRows = datasets_->rows;
   std::vector<double> qpos, qvel, effort, action, stamps;
   qpos.reserve(n * j);
@@ -204,33 +343,70 @@ void EpisodeWriter::writeBatch(const std::vector<Observation>& batch) {
   }
   qvel.resize(n * j, 0.0);  // arms that report no velocity or effort record zeros
   effort.resize(n * j, 0.0);
+  std::uint64_t bytes = n * j * 4 * sizeof(double) + n * sizeof(double);
+  // Images first: should the disk fill up, the joint datasets do not run ahead of the frames.
+  for (std::size_t c = 0; c < info_.cameras.size(); ++c) writeImages(c, batch, bytes);
   appendRows(datasets_->qpos, oldRows, n, j, qpos.data());
   appendRows(datasets_->qvel, oldRows, n, j, qvel.data());
   appendRows(datasets_->effort, oldRows, n, j, effort.data());
   appendRows(datasets_->action, oldRows, n, j, action.data());
   appendRows(datasets_->timestamp, oldRows, n, 0, stamps.data());
-
-  std::uint64_t bytes = n * j * 4 * sizeof(double) + n * sizeof(double);
-  for (std::size_t c = 0; c < info_.cameras.size(); ++c) {
-    hid_t images = datasets_->images[c];
-    const CameraSpec& cam = info_.cameras[c];
-    hsize_t dims[4] = {oldRows + n, static_cast<hsize_t>(cam.height), static_cast<hsize_t>(cam.width), 3};
-    h5::check(H5Dset_extent(images, dims), "extend images " + cam.name);
-    std::vector<double> captureTimes;
-    for (hsize_t i = 0; i < n; ++i) {
-      const Image& image = batch[i].frames[c].image;
-      hsize_t offset[4] = {oldRows + i, 0, 0, 0};
-      h5::check(H5Dwrite_chunk(images, H5P_DEFAULT, 0, offset, image.byteSize(), image.pixels.get()),
-                "write frame of " + cam.name);
-      captureTimes.push_back(batch[i].frames[c].captureTime - firstTime_);
-      bytes += image.byteSize();
-    }
-    appendRows(datasets_->imageTimestamps[c], oldRows, n, 0, captureTimes.data());
-  }
   datasets_->rows += n;
   std::lock_guard lock(mutex_);
   stats_.written += n;
   stats_.bytes += bytes;
+}
+
+void EpisodeWriter::writeImages(std::size_t c, const std::vector<Observation>& batch, std::uint64_t& bytes) {
+  hid_t images = datasets_->images[c];
+  const CameraSpec& cam = info_.cameras[c];
+  const hsize_t n = batch.size(), oldRows = datasets_->rows;
+  std::vector<double> captureTimes;
+  for (const Observation& obs : batch) captureTimes.push_back(obs.frames[c].captureTime - firstTime_);
+
+  if (info_.imageStorage == ImageStorage::Raw) {
+    hsize_t dims[4] = {oldRows + n, static_cast<hsize_t>(cam.height), static_cast<hsize_t>(cam.width), 3};
+    h5::check(H5Dset_extent(images, dims), "extend images " + cam.name);
+    for (hsize_t i = 0; i < n; ++i) {
+      const Image& image = batch[i].frames[c].image;
+      hsize_t offset[4] = {oldRows + i, 0, 0, 0};  // straight to the file: no type conversion, no chunk cache
+      h5::check(H5Dwrite_chunk(images, H5P_DEFAULT, 0, offset, image.byteSize(), image.pixels.get()),
+                "write frame of " + cam.name);
+      bytes += image.byteSize();
+    }
+  } else {
+    // ALOHA encodes what it holds as if it were BGR and decodes it the same way: RGB survives the round trip.
+    std::vector<std::vector<std::uint8_t>> encoded(n);
+    std::vector<float> lengths(n);
+    for (hsize_t i = 0; i < n; ++i) {
+      const Image& image = batch[i].frames[c].image;
+      cv::Mat view(image.height, image.width, CV_8UC3, const_cast<std::uint8_t*>(image.pixels.get()));
+      cv::imencode(".jpg", view, encoded[i], {cv::IMWRITE_JPEG_QUALITY, info_.jpegQuality});
+      lengths[i] = static_cast<float>(encoded[i].size());
+      datasets_->paddedSize[c] = std::max<hsize_t>(datasets_->paddedSize[c], encoded[i].size());
+    }
+    hsize_t dims[2] = {oldRows + n, datasets_->paddedSize[c]};
+    h5::check(H5Dset_extent(images, dims), "extend images " + cam.name);
+    for (hsize_t i = 0; i < n; ++i) {
+      h5::Handle fileSpace = h5::space(H5Dget_space(images));
+      hsize_t start[2] = {oldRows + i, 0}, count[2] = {1, encoded[i].size()};
+      H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nullptr, count, nullptr);
+      h5::Handle memSpace = h5::space(H5Screate_simple(2, count, nullptr));
+      h5::check(H5Dwrite(images, H5T_NATIVE_UINT8, memSpace, fileSpace, H5P_DEFAULT, encoded[i].data()),
+                "write JPEG frame of " + cam.name);
+      bytes += encoded[i].size();
+    }
+    hid_t lengthsSet = datasets_->compressLength;
+    hsize_t lengthDims[2] = {info_.cameras.size(), oldRows + n};
+    h5::check(H5Dset_extent(lengthsSet, lengthDims), "extend compress_len");
+    h5::Handle fileSpace = h5::space(H5Dget_space(lengthsSet));
+    hsize_t start[2] = {c, oldRows}, count[2] = {1, n};
+    H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nullptr, count, nullptr);
+    h5::Handle memSpace = h5::space(H5Screate_simple(2, count, nullptr));
+    h5::check(H5Dwrite(lengthsSet, H5T_NATIVE_FLOAT, memSpace, fileSpace, H5P_DEFAULT, lengths.data()),
+              "write compress_len");
+  }
+  appendRows(datasets_->imageTimestamps[c], oldRows, n, 0, captureTimes.data());
 }
 
 void EpisodeWriter::finish(std::optional<bool> success) {
@@ -247,6 +423,11 @@ void EpisodeWriter::finish(std::optional<bool> success) {
   try {
     hid_t file = datasets_->file;
     if (failure.empty()) {
+      WriterStats stats = this->stats();
+      for (std::size_t c = 0; c < info_.cameras.size(); ++c) {
+        h5::writeDoubleAttribute(datasets_->images[c], "repeated_frames", static_cast<double>(stats.cameras[c].repeatedFrames));
+        h5::writeDoubleAttribute(datasets_->images[c], "max_frame_age_s", stats.cameras[c].maxFrameAge);
+      }
       h5::writeDoubleAttribute(file, "duration_s", static_cast<double>(datasets_->rows) / info_.fps);
       if (success) h5::writeBoolAttribute(file, "success", *success);
       h5::writeBoolAttribute(file, "complete", true);
@@ -254,8 +435,17 @@ void EpisodeWriter::finish(std::optional<bool> success) {
     datasets_.reset();  // closes every dataset, then the file
   } catch (const h5::Error& e) {
     datasets_.reset();
-    throw RecorderError(path_ + ": closing the episode failed: " + e.what());
+    failure = failure.empty() ? path_ + ": closing the episode failed: " + e.what() : failure;
   }
+  {
+    std::lock_guard lock(syncMutex_);
+    syncRequested_ = true;  // one last sync of everything, then stop
+    syncStopping_ = true;
+  }
+  syncWake_.notify_one();
+  if (syncThread_.joinable()) syncThread_.join();
+  if (syncFd_ >= 0) ::close(syncFd_);
+  syncFd_ = -1;
   if (!failure.empty()) throw RecorderError(failure);
 }
 

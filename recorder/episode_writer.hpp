@@ -8,6 +8,9 @@
 //   /action                            [T, J] float64
 //   /timestamp                         [T] float64, measured seconds since the first tick
 //   root attributes: sim, task, fps, rig_name, rig_config, software_version, start_time, complete, ...
+//
+// Crash safety: the file is flushed every second with metadata evictions off in between and freed file
+// space never reused, so after kill -9 or a power cut the file holds every tick up to the last flush.
 #pragma once
 
 #include <atomic>
@@ -33,8 +36,17 @@ struct CameraSpec {
   int height = 0;
 };
 
+enum class ImageStorage {
+  Raw,   // [T, H, W, 3] uint8, one chunk per frame (ALOHA's default)
+  Jpeg,  // [T, P] uint8 zero-padded JPEG bytes, lengths in /compress_len (ALOHA's compressed layout)
+};
+
 struct EpisodeInfo {
   std::string task;
+  std::string operatorName;
+  std::vector<std::string> tags;
+  ImageStorage imageStorage = ImageStorage::Raw;
+  int jpegQuality = 90;
   double fps = 50.0;
   bool sim = false;
   std::string rigName;
@@ -43,17 +55,29 @@ struct EpisodeInfo {
   std::vector<CameraSpec> cameras;
 };
 
+struct CameraStats {
+  std::uint64_t repeatedFrames = 0;  // ticks that got the same frame as the tick before
+  double maxFrameAge = 0.0;          // seconds between capture and the tick that recorded it
+};
+
 struct WriterStats {
   std::uint64_t written = 0;  // ticks on disk
   std::uint64_t dropped = 0;  // ticks refused because the queue was full
   std::size_t queuePeak = 0;  // most ticks waiting at once
-  std::uint64_t bytes = 0;    // payload bytes handed to HDF5
+  std::uint64_t bytes = 0;    // bytes handed to HDF5 (after JPEG encoding)
+  std::uint64_t flushes = 0;  // times the file was made consistent on disk
+  std::vector<CameraStats> cameras;
+};
+
+struct WriterOptions {
+  std::size_t queueCapacity = 64;  // ticks; a full queue drops the tick instead of blocking the loop
+  double flushInterval = 1.0;      // seconds: at most this much is lost to a crash or power loss
 };
 
 class EpisodeWriter {
  public:
   // Creates `path` exclusively: an existing file is never overwritten (throws RecorderError).
-  EpisodeWriter(const std::string& path, EpisodeInfo info, std::size_t queueCapacity = 64);
+  EpisodeWriter(const std::string& path, EpisodeInfo info, WriterOptions options = {});
   ~EpisodeWriter();  // finishes if still open
   EpisodeWriter(const EpisodeWriter&) = delete;
   EpisodeWriter& operator=(const EpisodeWriter&) = delete;
@@ -73,12 +97,19 @@ class EpisodeWriter {
   struct Datasets;
   void createLayout();
   void threadMain();
+  void syncMain();
   void writeBatch(const std::vector<Observation>& batch);
+  void writeImages(std::size_t camera, const std::vector<Observation>& batch, std::uint64_t& bytes);
+  void flushToDisk();
+  void countFrames(const std::vector<Observation>& batch);
   void validate(const Observation& observation) const;
+  std::string describeFailure(const std::string& what) const;
 
   std::string path_;
   EpisodeInfo info_;
-  std::size_t capacity_;
+  WriterOptions options_;
+  std::vector<std::uint64_t> lastSequence_;
+  double lastFlush_ = 0.0;
   std::unique_ptr<Datasets> datasets_;
   double firstTime_ = 0.0;
   bool haveFirstTime_ = false;
@@ -92,6 +123,13 @@ class EpisodeWriter {
   std::string error_;
   WriterStats stats_;
   std::thread thread_;
+
+  // fdatasync runs on its own thread so the writer never waits for the disk to catch up.
+  int syncFd_ = -1;
+  std::mutex syncMutex_;
+  std::condition_variable syncWake_;
+  bool syncRequested_ = false, syncStopping_ = false;
+  std::thread syncThread_;
 };
 
 }  // namespace flywheel

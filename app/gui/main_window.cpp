@@ -123,7 +123,11 @@ void MainWindow::startRecording() {
   const auto ticks =
       static_cast<std::uint64_t>(std::llround(secondsBox_->value() * studio_->config().recordRateHz));
   try {
-    std::string path = studio_->beginTake(dataset_, taskEdit_->text().toStdString(), nextSeed_++, ticks);
+    TakeOptions take;
+    take.task = taskEdit_->text().toStdString();
+    take.seed = nextSeed_++;
+    take.maxTicks = ticks;
+    std::string path = studio_->beginTake(dataset_, take);
     ++takeNumber_;
     setRecordingUi(true);
     takeLabel_->setText(QString("Recording %1 (%2 of %3)")

@@ -1,0 +1,169 @@
+#include "recorder/dataset_index.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "recorder/dataset_folder.hpp"
+#include "recorder/episode_reader.hpp"
+
+namespace flywheel {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// Several processes (two studios, a labelling tool) may update one index: each update holds this lock.
+class IndexLock {
+ public:
+  explicit IndexLock(const std::string& folder) {
+    fd_ = ::open((fs::path(folder) / ".index.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+  }
+  ~IndexLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+json toJson(const EpisodeEntry& e) {
+  json j{{"file", e.file},         {"number", e.number},     {"status", toString(e.status)},
+         {"ticks", e.ticks},       {"duration_s", e.duration}, {"frames", e.frames},
+         {"task", e.task},         {"operator", e.operatorName}, {"tags", e.tags},
+         {"interventions", e.interventions}};
+  j["success"] = e.success ? json(*e.success) : json(nullptr);
+  if (!e.problem.empty()) j["problem"] = e.problem;
+  return j;
+}
+
+EpisodeEntry fromJson(const json& j) {
+  EpisodeEntry e;
+  e.file = j.value("file", "");
+  e.number = j.value("number", -1);
+  const std::string status = j.value("status", "complete");
+  e.status = status == "incomplete" ? EpisodeStatus::Incomplete
+             : status == "damaged"  ? EpisodeStatus::Damaged
+                                    : EpisodeStatus::Complete;
+  e.problem = j.value("problem", "");
+  e.ticks = j.value("ticks", std::size_t{0});
+  e.duration = j.value("duration_s", 0.0);
+  e.frames = j.value("frames", std::map<std::string, std::size_t>{});
+  e.task = j.value("task", "");
+  if (j.contains("success") && j["success"].is_boolean()) e.success = j["success"].get<bool>();
+  e.operatorName = j.value("operator", "");
+  e.tags = j.value("tags", std::vector<std::string>{});
+  e.interventions = j.value("interventions", 0);
+  return e;
+}
+
+std::vector<std::string> splitTags(const std::string& text) {
+  std::vector<std::string> tags;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) tags.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return tags;
+}
+
+}  // namespace
+
+const char* toString(EpisodeStatus status) {
+  switch (status) {
+    case EpisodeStatus::Complete: return "complete";
+    case EpisodeStatus::Incomplete: return "incomplete";
+    case EpisodeStatus::Damaged: return "damaged";
+  }
+  return "?";
+}
+
+EpisodeEntry describeEpisode(const std::string& path) {
+  EpisodeEntry e;
+  e.file = fs::path(path).filename().string();
+  e.number = DatasetFolder::episodeNumber(e.file);
+  try {
+    EpisodeReader reader(path);
+    EpisodeSummary s = reader.summary();
+    e.status = s.complete ? EpisodeStatus::Complete : EpisodeStatus::Incomplete;
+    e.ticks = s.ticks;
+    e.duration = s.fps > 0 ? static_cast<double>(s.ticks) / s.fps : 0.0;
+    for (const CameraSummary& cam : s.cameras) e.frames[cam.name] = cam.frames;
+    e.task = s.task;
+    e.success = s.success;
+    e.operatorName = s.operatorName;
+    e.tags = splitTags(s.tags);
+    e.interventions = s.interventions;
+  } catch (const std::exception& error) {
+    e.status = EpisodeStatus::Damaged;
+    e.problem = error.what();
+  }
+  return e;
+}
+
+DatasetIndex::DatasetIndex(std::string datasetFolder) : folder_(std::move(datasetFolder)) {}
+
+std::string DatasetIndex::path() const { return (fs::path(folder_) / "index.json").string(); }
+
+std::vector<EpisodeEntry> DatasetIndex::read() const {
+  std::ifstream in(path());
+  if (!in) return {};
+  try {
+    json root = json::parse(in);
+    std::vector<EpisodeEntry> entries;
+    for (const json& j : root.at("episodes")) entries.push_back(fromJson(j));
+    return entries;
+  } catch (const json::exception&) {
+    return {};  // a damaged index is rebuilt from the files
+  }
+}
+
+void DatasetIndex::write(const std::vector<EpisodeEntry>& entries) const {
+  json root{{"version", 1}, {"episodes", json::array()}};
+  for (const EpisodeEntry& e : entries) root["episodes"].push_back(toJson(e));
+  const std::string temporary = path() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << root.dump(2) << "\n";
+    out.flush();
+    if (!out) throw RecorderError(temporary + ": cannot write the dataset index");
+  }
+  fs::rename(temporary, path());  // readers see the old index or the new one, never half of one
+}
+
+std::vector<EpisodeEntry> DatasetIndex::rebuild() const {
+  IndexLock lock(folder_);
+  std::vector<EpisodeEntry> entries;
+  for (const std::string& file : DatasetFolder(folder_).episodePaths()) entries.push_back(describeEpisode(file));
+  write(entries);
+  return entries;
+}
+
+void DatasetIndex::update(const std::string& episodePath) const {
+  IndexLock lock(folder_);
+  std::vector<EpisodeEntry> entries = read();
+  EpisodeEntry fresh = describeEpisode(episodePath);
+  std::erase_if(entries, [&](const EpisodeEntry& e) { return e.file == fresh.file; });
+  entries.push_back(fresh);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.number < b.number; });
+  write(entries);
+}
+
+void DatasetIndex::remove(const std::string& episodePath) const {
+  IndexLock lock(folder_);
+  std::vector<EpisodeEntry> entries = read();
+  const std::string file = fs::path(episodePath).filename().string();
+  std::erase_if(entries, [&](const EpisodeEntry& e) { return e.file == file; });
+  write(entries);
+}
+
+}  // namespace flywheel

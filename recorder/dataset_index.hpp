@@ -1,0 +1,56 @@
+// The dataset index, <dataset>/index.json: one entry per episode file (duration, frames, task, success,
+// operator, tags, interventions, and whether the file is complete, interrupted or damaged). The files are
+// the truth: the index is rebuilt from them when a session starts and updated after each save, under a
+// lock, and replaced atomically, so it stays consistent with the files even after a crash.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flywheel {
+
+enum class EpisodeStatus {
+  Complete,    // closed properly
+  Incomplete,  // interrupted while recording (crash, kill, power cut): readable up to the last flush
+  Damaged,     // cannot be read as an episode
+};
+const char* toString(EpisodeStatus status);
+
+struct EpisodeEntry {
+  std::string file;  // name within the dataset folder
+  int number = -1;
+  EpisodeStatus status = EpisodeStatus::Complete;
+  std::string problem;  // why it is damaged
+  std::size_t ticks = 0;
+  double duration = 0.0;  // seconds, ticks / fps
+  std::map<std::string, std::size_t> frames;  // per camera
+  std::string task;
+  std::optional<bool> success;
+  std::string operatorName;
+  std::vector<std::string> tags;
+  int interventions = 0;
+};
+
+// Reads one episode file into an entry; a file that cannot be read becomes a Damaged entry.
+EpisodeEntry describeEpisode(const std::string& path);
+
+class DatasetIndex {
+ public:
+  explicit DatasetIndex(std::string datasetFolder);
+  // Scans every episode file and rewrites the index from them.
+  std::vector<EpisodeEntry> rebuild() const;
+  // Re-reads one episode file and replaces (or adds) its entry.
+  void update(const std::string& episodePath) const;
+  // Drops the entry of a file that is gone (a discarded take).
+  void remove(const std::string& episodePath) const;
+  std::vector<EpisodeEntry> read() const;  // the index as stored (empty when there is none)
+  std::string path() const;
+
+ private:
+  void write(const std::vector<EpisodeEntry>& entries) const;
+  std::string folder_;
+};
+
+}  // namespace flywheel
