@@ -2,6 +2,7 @@
 // exists, otherwise it records a demo episode on the simulated rig and says where it went.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 
@@ -107,6 +108,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1.0, 600.0));
 
   CLI11_PARSE(cli, argc, argv);
+  // A file-size limit or a full disk must fail a write (and be reported), not kill the studio.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   try {
     if (*rec) return runRecord(record);

@@ -20,6 +20,7 @@ namespace flywheel {
 namespace {
 
 constexpr hsize_t kStateChunkRows = 256;
+constexpr std::uint64_t kFlushBytes = 128ull << 20;  // also flush after this much data, whatever the clock
 
 // An extendible [0, cols...] dataset chunked along time.
 h5::Handle createExtendible(hid_t parent, const std::string& name, hid_t fileType,
@@ -259,6 +260,7 @@ void EpisodeWriter::pushBlocking(const Observation& observation) {
 }
 
 void EpisodeWriter::threadMain() {
+  h5::quietErrors();  // HDF5 keeps its error printing per thread
   std::vector<Observation> batch;
   while (true) {
     {
@@ -273,13 +275,28 @@ void EpisodeWriter::threadMain() {
     if (!error().empty()) continue;  // after an I/O error keep draining, write nothing more
     try {
       writeBatch(batch);
-      if (monotonicSeconds() - lastFlush_ >= options_.flushInterval) flushToDisk();
+      const bool dueByTime = monotonicSeconds() - lastFlush_ >= options_.flushInterval;
+      const bool dueByBytes = stats().bytes - bytesAtFlush_ >= kFlushBytes;  // faster-than-real-time runs
+      if (dueByTime || dueByBytes) flushToDisk();
     } catch (const std::exception& e) {
+      std::string message = describeFailure("write failed after " + std::to_string(stats_.written) + " ticks: " + e.what());
+      freezeOnDisk();
       std::lock_guard lock(mutex_);
-      error_ = describeFailure("write failed after " + std::to_string(stats_.written) + " ticks: " + e.what());
+      error_ = message;
     }
     roomAvailable_.notify_all();
   }
+}
+
+// After a failed write the file on disk is the last flush: consistent. Closing it normally would write
+// metadata describing the failed part on top, so from now on HDF5 writes into /dev/null instead.
+void EpisodeWriter::freezeOnDisk() {
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(datasets_->file, H5P_DEFAULT, &handle) < 0 || !handle) return;
+  int sink = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (sink < 0) return;
+  ::dup2(sink, *static_cast<int*>(handle));
+  ::close(sink);
 }
 
 // Makes the file consistent on disk (a kill -9 loses nothing before this point), then asks the sync
@@ -291,6 +308,7 @@ void EpisodeWriter::flushToDisk() {
   {
     std::lock_guard lock(mutex_);
     ++stats_.flushes;
+    bytesAtFlush_ = stats_.bytes;
   }
   {
     std::lock_guard lock(syncMutex_);

@@ -24,12 +24,25 @@ def main(path: str) -> None:
         start_ts = steps // 2
         qpos = root["/observations/qpos"][start_ts]
         assert qpos.shape == (14,)
-        for cam in CAMERAS:
+        compressed = bool(root.attrs.get("compress", False))
+        if compressed:  # ALOHA's compressed layout: zero-padded JPEG rows, lengths in /compress_len
+            lengths = root["/compress_len"]
+            assert lengths.shape == (len(CAMERAS), steps) and lengths.dtype == np.float32, lengths
+        for index, cam in enumerate(CAMERAS):
             images = root[f"/observations/images/{cam}"]
-            assert images.shape == (steps, 480, 640, 3), (cam, images.shape)
             assert images.dtype == np.uint8, (cam, images.dtype)
-            frame = images[start_ts]
-            assert frame.std() > 5.0, f"{cam} frame {start_ts} is blank"
+            if compressed:
+                assert images.ndim == 2 and images.shape[0] == steps, (cam, images.shape)
+                row = images[start_ts]
+                length = int(root["/compress_len"][index, start_ts])
+                assert 1000 < length <= images.shape[1], (cam, length)
+                assert row[0] == 0xFF and row[1] == 0xD8, f"{cam}: no JPEG start"
+                assert row[length - 2] == 0xFF and row[length - 1] == 0xD9, f"{cam}: no JPEG end"
+                assert not row[length:].any(), f"{cam}: padding is not zeros"
+            else:
+                assert images.shape == (steps, 480, 640, 3), (cam, images.shape)
+                frame = images[start_ts]
+                assert frame.std() > 5.0, f"{cam} frame {start_ts} is blank"
         timestamps = root["/timestamp"][()]
         assert timestamps.shape == (steps,)
         assert np.all(np.diff(timestamps) > 0), "timestamps must increase"
@@ -38,7 +51,8 @@ def main(path: str) -> None:
         assert "name: sim-aloha" in root.attrs["rig_config"]
         assert root.attrs["software_version"].startswith("flywheel ")
         assert bool(root.attrs["complete"]) is True
-    print(f"{path}: ALOHA layout OK ({steps} steps, 14 joints, {len(CAMERAS)} cameras)")
+    layout = "compressed" if compressed else "raw"
+    print(f"{path}: ALOHA {layout} layout OK ({steps} steps, 14 joints, {len(CAMERAS)} cameras)")
 
 
 if __name__ == "__main__":
