@@ -1,6 +1,10 @@
 // `flywheel bench`: the control loop's timing at 500 Hz, and the recorder on sim-aloha (four 480x640
 // cameras at 50 Hz) in real time and faster than real time. Figures, not pass/fail: read them.
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include <chrono>
 #include <cstdio>
@@ -29,10 +33,22 @@ double cpuSeconds() {
          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
 }
 
+// VmHWM / VmRSS from /proc, in MiB; resetPeakRss() starts a new peak (Linux >= 4.0).
+double procStatusMiB(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.starts_with(field + ":")) return std::stod(line.substr(field.size() + 1)) / 1024.0;
+  return 0.0;
+}
 double peakRssMiB() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+  return procStatusMiB("VmHWM");
+}
+double rssMiB() {
+  return procStatusMiB("VmRSS");
+}
+void resetPeakRss() {
+  std::ofstream("/proc/self/clear_refs") << "5";
 }
 
 void benchLoop(double seconds) {
@@ -61,6 +77,7 @@ struct RecordFigures {
   EpisodeResult result;
   LoopStatsSummary loop;
   double wall = 0.0, cpu = 0.0, closeSeconds = 0.0;
+  double rssEarly = 0.0, rssLate = 0.0, peakRss = 0.0;  // MiB: a sixth of the way in, at the end, peak
 };
 
 RecordFigures recordOnce(double seconds, bool fasterThanRealTime, const std::filesystem::path& folder) {
@@ -73,8 +90,15 @@ RecordFigures recordOnce(double seconds, bool fasterThanRealTime, const std::fil
   studio.beginTake(dataset, TakeOptions{"bench", "", {}, ImageStorage::Raw, 90, 7, ticks});
   studio.loop().resetStats();
   const double wallStart = wallSeconds(), cpuStart = cpuSeconds();
-  while (!studio.recorder().reachedLength())
+  resetPeakRss();
+  while (!studio.recorder().reachedLength()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    const double progress =
+        static_cast<double>(studio.recorder().ticksRecorded()) / static_cast<double>(ticks);
+    if (figures.rssEarly == 0.0 && progress >= 1.0 / 6.0) figures.rssEarly = rssMiB();
+  }
+  figures.rssLate = rssMiB();
+  figures.peakRss = peakRssMiB();
   const double lastTick = wallSeconds();
   figures.loop = studio.loop().stats();
   figures.result = studio.endTake();
@@ -138,6 +162,65 @@ void benchServoBus(int servos, int transactions) {
       percentile(latency, 0.99) * 1e6);
 }
 
+// The writer alone against two baselines on the same disk: the same bytes written with plain write()
+// calls (what the disk can take), and the h5py writer in tests/bench (ALOHA's way: ./studio bench).
+void benchWriterThroughput(const std::filesystem::path& folder, std::uint64_t ticks) {
+  RigConfig config = loadRigConfig("sim-aloha");
+  EpisodeInfo info = EpisodeRecorder::infoFor(config, "bench");
+  std::vector<std::shared_ptr<const std::uint8_t[]>> pixels;
+  for (int c = 0; c < 4; ++c) {
+    std::shared_ptr<std::uint8_t[]> frame(new std::uint8_t[480 * 640 * 3]);
+    for (int i = 0; i < 480 * 640 * 3; ++i)
+      frame[i] = static_cast<std::uint8_t>((i * 7 + c * 31) & 0xFF);
+    pixels.push_back(frame);
+  }
+  Observation obs;
+  obs.state = JointState::zeros(14);
+  obs.action = JointVector(14, 0.1);
+  for (int c = 0; c < 4; ++c)
+    obs.frames.push_back({{640, 480, pixels[c]}, 0.0, 1});
+
+  std::filesystem::create_directories(folder);
+  const std::string episode = (folder / "writer.hdf5").string(), plain = (folder / "plain.bin").string();
+  auto timeWriter = [&] {
+    const double start = wallSeconds();
+    {
+      EpisodeWriter writer(episode, info);
+      for (std::uint64_t t = 0; t < ticks; ++t) {
+        obs.time = static_cast<double>(t) / 50.0;
+        writer.pushBlocking(obs);
+      }
+      writer.finish(true);  // includes the last fdatasync
+    }
+    return wallSeconds() - start;
+  };
+  auto timePlain = [&] {
+    const double start = wallSeconds();
+    int fd = ::open(plain.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    for (std::uint64_t t = 0; t < ticks; ++t)
+      for (int c = 0; c < 4; ++c)
+        if (::write(fd, pixels[c].get(), 480 * 640 * 3) < 0) break;
+    ::fdatasync(fd);
+    ::close(fd);
+    return wallSeconds() - start;
+  };
+  // Alternated, best of two each: the disk is shared and still busy with what came before.
+  double plainSeconds = 1e9, writerSeconds = 1e9, bytes = 0.0;
+  for (int round = 0; round < 2; ++round) {
+    plainSeconds = std::min(plainSeconds, timePlain());
+    std::filesystem::remove(plain);
+    writerSeconds = std::min(writerSeconds, timeWriter());
+    bytes = static_cast<double>(std::filesystem::file_size(episode));
+    std::filesystem::remove(episode);
+  }
+  const double mib = bytes / (1024.0 * 1024.0);
+  std::printf("\nwriter alone, %llu sim-aloha ticks (%.0f MiB), synced to disk at the end\n",
+              static_cast<unsigned long long>(ticks), mib);
+  std::printf("  flywheel writer      %7.1f MiB/s\n", mib / writerSeconds);
+  std::printf("  plain write() calls  %7.1f MiB/s\n", mib / plainSeconds);
+  std::printf("  writer / plain       %7.2f\n", plainSeconds / writerSeconds);
+}
+
 }  // namespace
 
 int runBench(const BenchOptions& options) {
@@ -164,7 +247,8 @@ int runBench(const BenchOptions& options) {
               live.loop.workP99 * 1e6);
   std::printf("  %.0f MiB at %.1f MiB/s, file closed %.0f ms after the last tick\n", mib, mib / live.wall,
               live.closeSeconds * 1e3);
-  std::printf("  CPU %.0f%% of one core, peak RSS %.0f MiB\n", 100.0 * live.cpu / live.wall, peakRssMiB());
+  std::printf("  CPU %.0f%% of one core; RSS %.0f MiB a sixth in, %.0f MiB at the end, peak %.0f MiB\n",
+              100.0 * live.cpu / live.wall, live.rssEarly, live.rssLate, live.peakRss);
 
   RecordFigures fast = recordOnce(options.seconds, true, folder);
   const double fastMib = static_cast<double>(fast.result.stats.bytes) / (1024.0 * 1024.0);
@@ -172,7 +256,9 @@ int runBench(const BenchOptions& options) {
   std::printf("  %.0f s of episode in %.2f s wall: real-time factor %.2f, %.1f MiB/s, dropped %llu\n",
               fast.result.seconds, fast.wall, fast.result.seconds / fast.wall, fastMib / fast.wall,
               static_cast<unsigned long long>(fast.result.stats.dropped));
-  std::printf("  peak RSS %.0f MiB\n", peakRssMiB());
+  std::printf("  RSS %.0f MiB a sixth in, %.0f MiB at the end, peak %.0f MiB\n", fast.rssEarly, fast.rssLate,
+              fast.peakRss);
+  benchWriterThroughput(folder, static_cast<std::uint64_t>(std::max(50.0, options.seconds * 10.0)));
   std::filesystem::remove_all(folder);
   return 0;
 }

@@ -23,7 +23,7 @@ struct RecordOptions {
 };
 
 struct BenchOptions {
-  double seconds = 30.0;  // recording duration; the loop runs for a third of it
+  double seconds = 60.0;  // recording duration; the loop runs for a third of it
 };
 
 struct EmulateOptions {

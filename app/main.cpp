@@ -54,12 +54,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   rec->add_flag("--fast", record.fast, "Simulated rigs: run faster than real time");
   rec->add_option("--seed", record.seed, "Simulated rigs: seed of the first episode (default: the rig's)");
-  rec->add_option("--reset-seconds", record.resetSeconds, "Countdown between takes (default: 0 simulated, 5 real)")
+  rec->add_option("--reset-seconds", record.resetSeconds,
+                  "Countdown between takes (default: 0 simulated, 5 real)")
       ->check(CLI::Range(0.0, 600.0));
   rec->add_option("--operator", record.operatorName, "Who is recording (stored with each episode)");
   rec->add_option("--tag", record.tags, "A tag for each episode (repeat for more)");
   rec->add_flag("--jpeg", record.jpeg, "Store frames as JPEG in ALOHA's compressed layout instead of raw");
-  rec->add_option("--jpeg-quality", record.jpegQuality, "JPEG quality")->capture_default_str()->check(CLI::Range(10, 100));
+  rec->add_option("--jpeg-quality", record.jpegQuality, "JPEG quality")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 100));
 
   std::string inspectPath, framesFolder;
   std::size_t frameTick = 0;

@@ -53,7 +53,8 @@ void printBusCounters(Studio& studio) {
     if (!c.lastError.empty()) std::cout << "; last error: " << c.lastError;
     std::cout << "\n";
   }
-  if (auto failed = studio.loop().status().failedTicks) std::cout << "  " << failed << " ticks lost to bus errors\n";
+  if (auto failed = studio.loop().status().failedTicks)
+    std::cout << "  " << failed << " ticks lost to bus errors\n";
 }
 
 }  // namespace
@@ -138,9 +139,13 @@ int runRecord(const RecordOptions& options) {
   }
   DatasetFolder dataset(options.out);
   const double resetSeconds = options.resetSeconds.value_or(config.isSimulated() ? 0.0 : 5.0);
-  TakeOptions take{options.task, options.operatorName, options.tags,
-                   options.jpeg ? ImageStorage::Jpeg : ImageStorage::Raw, options.jpegQuality,
-                   options.seed.value_or(config.sim.seed), ticks};
+  TakeOptions take{options.task,
+                   options.operatorName,
+                   options.tags,
+                   options.jpeg ? ImageStorage::Jpeg : ImageStorage::Raw,
+                   options.jpegQuality,
+                   options.seed.value_or(config.sim.seed),
+                   ticks};
   Studio studio(std::move(config), options.fast);
   std::signal(SIGINT, onInterrupt);
   std::signal(SIGTERM, onInterrupt);
@@ -173,11 +178,13 @@ int runRecord(const RecordOptions& options) {
     try {
       EpisodeResult result = studio.endTake();
       ++saved;
-      std::cout << "  " << result.path << ": " << result.stats.written << " ticks, " << formatSeconds(result.seconds)
-                << outcomeText(studio.sceneSuccess()) << ", " << result.stats.dropped << " dropped";
+      std::cout << "  " << result.path << ": " << result.stats.written << " ticks, "
+                << formatSeconds(result.seconds) << outcomeText(studio.sceneSuccess()) << ", "
+                << result.stats.dropped << " dropped";
       for (std::size_t c = 0; c < result.stats.cameras.size(); ++c)
         if (result.stats.cameras[c].repeatedFrames > 0)
-          std::cout << ", " << studio.config().cameras[c].name << " repeated " << result.stats.cameras[c].repeatedFrames;
+          std::cout << ", " << studio.config().cameras[c].name << " repeated "
+                    << result.stats.cameras[c].repeatedFrames;
       std::cout << "\n";
     } catch (const RecorderError& e) {
       std::cerr << "flywheel: recording stopped: " << e.what()
@@ -191,8 +198,9 @@ int runRecord(const RecordOptions& options) {
   }
   studio.stop();
   auto stats = studio.loop().stats();
-  std::cout << "Saved " << saved << " episode(s) in " << dataset.path() << ". Control loop: " << std::lround(stats.rateHz)
-            << " Hz, jitter p99 " << std::lround(stats.jitterP99 * 1e6) << " us, " << stats.overruns << " overruns.\n";
+  std::cout << "Saved " << saved << " episode(s) in " << dataset.path()
+            << ". Control loop: " << std::lround(stats.rateHz) << " Hz, jitter p99 "
+            << std::lround(stats.jitterP99 * 1e6) << " us, " << stats.overruns << " overruns.\n";
   printBusCounters(studio);
   return interrupted ? 130 : 0;
 }

@@ -18,8 +18,8 @@ struct TakeOptions {
   std::vector<std::string> tags;
   ImageStorage imageStorage = ImageStorage::Raw;
   int jpegQuality = 90;
-  unsigned seed = 1;                       // simulated rigs: the scene of this take
-  std::optional<std::uint64_t> maxTicks;   // fixed-length takes
+  unsigned seed = 1;                      // simulated rigs: the scene of this take
+  std::optional<std::uint64_t> maxTicks;  // fixed-length takes
 };
 
 class Studio {

@@ -150,14 +150,15 @@ CameraConfig parseCamera(const Field& f) {
   CameraConfig cam;
   cam.name = f.child("name").text();
   cam.source = f.child("source").text();
-  const bool known = cam.source == "sim" || cam.source.starts_with("/dev/video") || cam.source.starts_with("file:") ||
-                     cam.source.starts_with("gst:") ||
+  const bool known = cam.source == "sim" || cam.source.starts_with("/dev/video") ||
+                     cam.source.starts_with("file:") || cam.source.starts_with("gst:") ||
                      (!cam.source.empty() && std::all_of(cam.source.begin(), cam.source.end(), ::isdigit));
   if (!known)
     f.child("source").fail("unknown camera source '" + cam.source +
                            "' (use sim, /dev/videoN, a device index, file:PATH or gst:PIPELINE)");
   cam.fourcc = f.textOr("fourcc", "");
-  if (!cam.fourcc.empty() && cam.fourcc.size() != 4) f.child("fourcc").fail("must be four characters, e.g. MJPG");
+  if (!cam.fourcc.empty() && cam.fourcc.size() != 4)
+    f.child("fourcc").fail("must be four characters, e.g. MJPG");
   cam.width = f.child("width").integer();
   cam.height = f.child("height").integer();
   if (cam.width < 16 || cam.width > 4096) f.child("width").fail("must be in 16..4096");

@@ -45,7 +45,8 @@ Rig::Rig(RigConfig config, const Clock& clock) : config_(std::move(config)) {
     buildServoArms();
   } else {
     sim_ = std::make_unique<sim::SimRig>(config_, clock);
-    for (auto& arm : sim_->arms()) arms_.push_back(arm.get());
+    for (auto& arm : sim_->arms())
+      arms_.push_back(arm.get());
   }
   std::size_t simulated = 0;
   for (const CameraConfig& camera : config_.cameras) {  // in the rig file's order, which episodes keep

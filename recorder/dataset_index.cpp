@@ -35,9 +35,15 @@ class IndexLock {
 };
 
 json toJson(const EpisodeEntry& e) {
-  json j{{"file", e.file},         {"number", e.number},     {"status", toString(e.status)},
-         {"ticks", e.ticks},       {"duration_s", e.duration}, {"frames", e.frames},
-         {"task", e.task},         {"operator", e.operatorName}, {"tags", e.tags},
+  json j{{"file", e.file},
+         {"number", e.number},
+         {"status", toString(e.status)},
+         {"ticks", e.ticks},
+         {"duration_s", e.duration},
+         {"frames", e.frames},
+         {"task", e.task},
+         {"operator", e.operatorName},
+         {"tags", e.tags},
          {"interventions", e.interventions}};
   j["success"] = e.success ? json(*e.success) : json(nullptr);
   if (!e.problem.empty()) j["problem"] = e.problem;
@@ -80,9 +86,12 @@ std::vector<std::string> splitTags(const std::string& text) {
 
 const char* toString(EpisodeStatus status) {
   switch (status) {
-    case EpisodeStatus::Complete: return "complete";
-    case EpisodeStatus::Incomplete: return "incomplete";
-    case EpisodeStatus::Damaged: return "damaged";
+    case EpisodeStatus::Complete:
+      return "complete";
+    case EpisodeStatus::Incomplete:
+      return "incomplete";
+    case EpisodeStatus::Damaged:
+      return "damaged";
   }
   return "?";
 }
@@ -97,7 +106,8 @@ EpisodeEntry describeEpisode(const std::string& path) {
     e.status = s.complete ? EpisodeStatus::Complete : EpisodeStatus::Incomplete;
     e.ticks = s.ticks;
     e.duration = s.fps > 0 ? static_cast<double>(s.ticks) / s.fps : 0.0;
-    for (const CameraSummary& cam : s.cameras) e.frames[cam.name] = cam.frames;
+    for (const CameraSummary& cam : s.cameras)
+      e.frames[cam.name] = cam.frames;
     e.task = s.task;
     e.success = s.success;
     e.operatorName = s.operatorName;
@@ -112,7 +122,9 @@ EpisodeEntry describeEpisode(const std::string& path) {
 
 DatasetIndex::DatasetIndex(std::string datasetFolder) : folder_(std::move(datasetFolder)) {}
 
-std::string DatasetIndex::path() const { return (fs::path(folder_) / "index.json").string(); }
+std::string DatasetIndex::path() const {
+  return (fs::path(folder_) / "index.json").string();
+}
 
 std::vector<EpisodeEntry> DatasetIndex::read() const {
   std::ifstream in(path());
@@ -120,7 +132,8 @@ std::vector<EpisodeEntry> DatasetIndex::read() const {
   try {
     json root = json::parse(in);
     std::vector<EpisodeEntry> entries;
-    for (const json& j : root.at("episodes")) entries.push_back(fromJson(j));
+    for (const json& j : root.at("episodes"))
+      entries.push_back(fromJson(j));
     return entries;
   } catch (const json::exception&) {
     return {};  // a damaged index is rebuilt from the files
@@ -129,7 +142,8 @@ std::vector<EpisodeEntry> DatasetIndex::read() const {
 
 void DatasetIndex::write(const std::vector<EpisodeEntry>& entries) const {
   json root{{"version", 1}, {"episodes", json::array()}};
-  for (const EpisodeEntry& e : entries) root["episodes"].push_back(toJson(e));
+  for (const EpisodeEntry& e : entries)
+    root["episodes"].push_back(toJson(e));
   const std::string temporary = path() + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
@@ -143,7 +157,8 @@ void DatasetIndex::write(const std::vector<EpisodeEntry>& entries) const {
 std::vector<EpisodeEntry> DatasetIndex::rebuild() const {
   IndexLock lock(folder_);
   std::vector<EpisodeEntry> entries;
-  for (const std::string& file : DatasetFolder(folder_).episodePaths()) entries.push_back(describeEpisode(file));
+  for (const std::string& file : DatasetFolder(folder_).episodePaths())
+    entries.push_back(describeEpisode(file));
   write(entries);
   return entries;
 }

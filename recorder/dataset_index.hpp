@@ -24,7 +24,7 @@ struct EpisodeEntry {
   EpisodeStatus status = EpisodeStatus::Complete;
   std::string problem;  // why it is damaged
   std::size_t ticks = 0;
-  double duration = 0.0;  // seconds, ticks / fps
+  double duration = 0.0;                      // seconds, ticks / fps
   std::map<std::string, std::size_t> frames;  // per camera
   std::string task;
   std::optional<bool> success;

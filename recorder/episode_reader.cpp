@@ -138,7 +138,8 @@ Image EpisodeReader::readFrame(const std::string& camera, std::size_t tick) cons
 // ALOHA's compressed layout: a zero-padded JPEG per row, decoded the way its loader does (cv2.imdecode).
 Image EpisodeReader::readJpegFrame(long long dataset, const std::string& camera, std::size_t tick,
                                    const std::vector<unsigned long long>& shape) const {
-  if (tick >= shape[0]) throw RecorderError(path_ + ": camera " + camera + " has no frame " + std::to_string(tick));
+  if (tick >= shape[0])
+    throw RecorderError(path_ + ": camera " + camera + " has no frame " + std::to_string(tick));
   h5::Handle fileSpace = h5::space(H5Dget_space(dataset));
   hsize_t start[2] = {tick, 0}, count[2] = {1, shape[1]};
   H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nullptr, count, nullptr);
@@ -147,11 +148,13 @@ Image EpisodeReader::readJpegFrame(long long dataset, const std::string& camera,
   if (H5Dread(dataset, H5T_NATIVE_UINT8, memSpace, fileSpace, H5P_DEFAULT, row.data()) < 0)
     throw RecorderError(path_ + ": cannot read frame " + std::to_string(tick) + " of " + camera);
   cv::Mat decoded = cv::imdecode(row, cv::IMREAD_COLOR);
-  if (decoded.empty()) throw RecorderError(path_ + ": frame " + std::to_string(tick) + " of " + camera + " is not a JPEG");
+  if (decoded.empty())
+    throw RecorderError(path_ + ": frame " + std::to_string(tick) + " of " + camera + " is not a JPEG");
   Image image;
   image.width = decoded.cols;
   image.height = decoded.rows;
-  image.pixels = std::shared_ptr<const std::uint8_t[]>(decoded.data, [keep = decoded](const std::uint8_t*) {});
+  image.pixels =
+      std::shared_ptr<const std::uint8_t[]>(decoded.data, [keep = decoded](const std::uint8_t*) {});
   return image;
 }
 

@@ -27,8 +27,8 @@ class EpisodeRecorder final : public ObservationSink {
   ~EpisodeRecorder() override;
 
   // Opens the next episode in `dataset`; maxTicks stops it growing after that many ticks.
-  std::string begin(const DatasetFolder& dataset, const EpisodeInfo& info, std::optional<std::uint64_t> maxTicks,
-                    WriterOptions options = {});
+  std::string begin(const DatasetFolder& dataset, const EpisodeInfo& info,
+                    std::optional<std::uint64_t> maxTicks, WriterOptions options = {});
   bool recording() const;
   bool reachedLength() const { return reachedLength_.load(); }
   std::uint64_t ticksRecorded() const { return ticks_.load(); }

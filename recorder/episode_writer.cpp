@@ -49,8 +49,9 @@ h5::Handle createJpegRows(hid_t parent, const std::string& name) {
   h5::Handle space = h5::space(H5Screate_simple(2, dims, maxDims));
   h5::Handle dcpl = h5::plist(H5Pcreate(H5P_DATASET_CREATE));
   H5Pset_chunk(dcpl, 2, chunk);
-  return h5::dataset(h5::check(H5Dcreate2(parent, name.c_str(), H5T_STD_U8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
-                               "create dataset " + name));
+  return h5::dataset(
+      h5::check(H5Dcreate2(parent, name.c_str(), H5T_STD_U8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                "create dataset " + name));
 }
 
 h5::Handle createCompressLength(hid_t file, std::size_t cameras) {
@@ -58,8 +59,9 @@ h5::Handle createCompressLength(hid_t file, std::size_t cameras) {
   h5::Handle space = h5::space(H5Screate_simple(2, dims, maxDims));
   h5::Handle dcpl = h5::plist(H5Pcreate(H5P_DATASET_CREATE));
   H5Pset_chunk(dcpl, 2, chunk);
-  return h5::dataset(h5::check(
-      H5Dcreate2(file, "compress_len", H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "create compress_len"));
+  return h5::dataset(
+      h5::check(H5Dcreate2(file, "compress_len", H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                "create compress_len"));
 }
 
 // Appends `rows` rows of doubles (row-major, `cols` each) to a [T, cols] or [T] dataset.
@@ -87,7 +89,7 @@ struct EpisodeWriter::Datasets {
   h5::Handle file;
   h5::Handle qpos, qvel, effort, action, timestamp;
   std::vector<h5::Handle> images, imageTimestamps;
-  h5::Handle compressLength;  // JPEG storage: [cameras, T] float32 lengths, as ALOHA writes them
+  h5::Handle compressLength;        // JPEG storage: [cameras, T] float32 lengths, as ALOHA writes them
   std::vector<hsize_t> paddedSize;  // JPEG storage: current row width per camera
   hsize_t rows = 0;
 };
@@ -131,7 +133,8 @@ EpisodeWriter::EpisodeWriter(const std::string& path, EpisodeInfo info, WriterOp
   h5::Handle fcpl = crashSafeCreateProperties(), fapl = crashSafeAccessProperties();
   hid_t file = H5Fcreate(path_.c_str(), H5F_ACC_EXCL, fcpl, fapl);
   if (file < 0)
-    throw RecorderError(describeFailure("cannot create the episode file (exists, or the folder is not writable)"));
+    throw RecorderError(
+        describeFailure("cannot create the episode file (exists, or the folder is not writable)"));
   datasets_->file = h5::file(file);
   try {
     createLayout();
@@ -140,7 +143,8 @@ EpisodeWriter::EpisodeWriter(const std::string& path, EpisodeInfo info, WriterOp
     throw RecorderError(path_ + ": " + e.what());
   }
   void* handle = nullptr;
-  if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle) syncFd_ = ::dup(*static_cast<int*>(handle));
+  if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle)
+    syncFd_ = ::dup(*static_cast<int*>(handle));
   lastSequence_.assign(info_.cameras.size(), 0);
   stats_.cameras.assign(info_.cameras.size(), {});
   lastFlush_ = monotonicSeconds();
@@ -155,7 +159,8 @@ std::string EpisodeWriter::describeFailure(const std::string& what) const {
   const std::string folder = std::filesystem::path(path_).parent_path().string();
   if (statvfs(folder.empty() ? "." : folder.c_str(), &disk) == 0) {
     const double freeMiB = static_cast<double>(disk.f_bavail) * disk.f_frsize / (1024.0 * 1024.0);
-    if (freeMiB < 64.0) return message + " (disk full: " + std::to_string(static_cast<int>(freeMiB)) + " MiB free)";
+    if (freeMiB < 64.0)
+      return message + " (disk full: " + std::to_string(static_cast<int>(freeMiB)) + " MiB free)";
   }
   if (systemError != 0) message += " (" + std::string(std::strerror(systemError)) + ")";
   return message;
@@ -180,7 +185,8 @@ void EpisodeWriter::createLayout() {
   h5::writeBoolAttribute(file, "complete", false);  // set true by finish(); false marks an interrupted take
   h5::writeStringAttribute(file, "operator", info_.operatorName);
   std::string tags;
-  for (const std::string& tag : info_.tags) tags += (tags.empty() ? "" : ",") + tag;
+  for (const std::string& tag : info_.tags)
+    tags += (tags.empty() ? "" : ",") + tag;
   h5::writeStringAttribute(file, "tags", tags);
   const bool jpeg = info_.imageStorage == ImageStorage::Jpeg;
   h5::writeBoolAttribute(file, "compress", jpeg);
@@ -215,10 +221,11 @@ void EpisodeWriter::createLayout() {
 void EpisodeWriter::validate(const Observation& obs) const {
   if (obs.state.position.size() != info_.joints || obs.action.size() != info_.joints ||
       obs.frames.size() != info_.cameras.size())
-    throw RecorderError(path_ + ": an observation of " + std::to_string(obs.state.position.size()) + " joints, " +
-                        std::to_string(obs.action.size()) + " actions and " + std::to_string(obs.frames.size()) +
-                        " frames does not fit the episode's " + std::to_string(info_.joints) + " joints and " +
-                        std::to_string(info_.cameras.size()) + " cameras");
+    throw RecorderError(path_ + ": an observation of " + std::to_string(obs.state.position.size()) +
+                        " joints, " + std::to_string(obs.action.size()) + " actions and " +
+                        std::to_string(obs.frames.size()) + " frames does not fit the episode's " +
+                        std::to_string(info_.joints) + " joints and " + std::to_string(info_.cameras.size()) +
+                        " cameras");
   for (std::size_t c = 0; c < obs.frames.size(); ++c) {
     const Image& image = obs.frames[c].image;
     if (image.empty())
@@ -251,7 +258,8 @@ void EpisodeWriter::pushBlocking(const Observation& observation) {
   validate(observation);
   {
     std::unique_lock lock(mutex_);
-    roomAvailable_.wait(lock, [&] { return queue_.size() < options_.queueCapacity || closing_ || !error_.empty(); });
+    roomAvailable_.wait(
+        lock, [&] { return queue_.size() < options_.queueCapacity || closing_ || !error_.empty(); });
     if (closing_ || !error_.empty()) return;
     queue_.push_back(observation);
     stats_.queuePeak = std::max(stats_.queuePeak, queue_.size());
@@ -279,7 +287,8 @@ void EpisodeWriter::threadMain() {
       const bool dueByBytes = stats().bytes - bytesAtFlush_ >= kFlushBytes;  // faster-than-real-time runs
       if (dueByTime || dueByBytes) flushToDisk();
     } catch (const std::exception& e) {
-      std::string message = describeFailure("write failed after " + std::to_string(stats_.written) + " ticks: " + e.what());
+      std::string message =
+          describeFailure("write failed after " + std::to_string(stats_.written) + " ticks: " + e.what());
       freezeOnDisk();
       std::lock_guard lock(mutex_);
       error_ = message;
@@ -363,7 +372,8 @@ void EpisodeWriter::writeBatch(const std::vector<Observation>& batch) {
   effort.resize(n * j, 0.0);
   std::uint64_t bytes = n * j * 4 * sizeof(double) + n * sizeof(double);
   // Images first: should the disk fill up, the joint datasets do not run ahead of the frames.
-  for (std::size_t c = 0; c < info_.cameras.size(); ++c) writeImages(c, batch, bytes);
+  for (std::size_t c = 0; c < info_.cameras.size(); ++c)
+    writeImages(c, batch, bytes);
   appendRows(datasets_->qpos, oldRows, n, j, qpos.data());
   appendRows(datasets_->qvel, oldRows, n, j, qvel.data());
   appendRows(datasets_->effort, oldRows, n, j, effort.data());
@@ -380,7 +390,8 @@ void EpisodeWriter::writeImages(std::size_t c, const std::vector<Observation>& b
   const CameraSpec& cam = info_.cameras[c];
   const hsize_t n = batch.size(), oldRows = datasets_->rows;
   std::vector<double> captureTimes;
-  for (const Observation& obs : batch) captureTimes.push_back(obs.frames[c].captureTime - firstTime_);
+  for (const Observation& obs : batch)
+    captureTimes.push_back(obs.frames[c].captureTime - firstTime_);
 
   if (info_.imageStorage == ImageStorage::Raw) {
     hsize_t dims[4] = {oldRows + n, static_cast<hsize_t>(cam.height), static_cast<hsize_t>(cam.width), 3};
@@ -443,7 +454,8 @@ void EpisodeWriter::finish(std::optional<bool> success) {
     if (failure.empty()) {
       WriterStats stats = this->stats();
       for (std::size_t c = 0; c < info_.cameras.size(); ++c) {
-        h5::writeDoubleAttribute(datasets_->images[c], "repeated_frames", static_cast<double>(stats.cameras[c].repeatedFrames));
+        h5::writeDoubleAttribute(datasets_->images[c], "repeated_frames",
+                                 static_cast<double>(stats.cameras[c].repeatedFrames));
         h5::writeDoubleAttribute(datasets_->images[c], "max_frame_age_s", stats.cameras[c].maxFrameAge);
       }
       h5::writeDoubleAttribute(file, "duration_s", static_cast<double>(datasets_->rows) / info_.fps);

@@ -21,7 +21,8 @@ std::string makeClip(const QTemporaryDir& dir, int frames) {
   const std::string path = dir.filePath("clip.avi").toStdString();
   cv::VideoWriter writer(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 25.0, cv::Size(320, 240));
   if (!writer.isOpened()) throw std::runtime_error("cannot write " + path);
-  for (int i = 0; i < frames; ++i) writer.write(cv::Mat(240, 320, CV_8UC3, cv::Scalar::all(6 * i)));
+  for (int i = 0; i < frames; ++i)
+    writer.write(cv::Mat(240, 320, CV_8UC3, cv::Scalar::all(6 * i)));
   return path;
 }
 
@@ -88,7 +89,8 @@ class CameraTest : public QObject {
     int distinct = 0;
     for (std::size_t t = 0; t < 60; ++t) {
       double level = meanLevel(reader.readFrame("clip", t));
-      QVERIFY2(level >= previous - 2.0, qPrintable(QString("tick %1 went back from %2 to %3").arg(t).arg(previous).arg(level)));
+      QVERIFY2(level >= previous - 2.0,
+               qPrintable(QString("tick %1 went back from %2 to %3").arg(t).arg(previous).arg(level)));
       if (level > previous + 2.0) ++distinct;
       previous = level;
     }
@@ -96,7 +98,8 @@ class CameraTest : public QObject {
     // 50 Hz ticks over a 25 fps source: about every other tick repeats a frame, and it is counted.
     QVERIFY2(recording.stats.cameras.at(0).repeatedFrames >= 20,
              qPrintable(QString("%1 repeated").arg(recording.stats.cameras.at(0).repeatedFrames)));
-    QCOMPARE(reader.summary().cameras.at(0).repeatedFrames, std::size_t(recording.stats.cameras.at(0).repeatedFrames));
+    QCOMPARE(reader.summary().cameras.at(0).repeatedFrames,
+             std::size_t(recording.stats.cameras.at(0).repeatedFrames));
   }
 
   void stoppedCameraEndsTheTakeClearly() {

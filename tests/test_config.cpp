@@ -155,7 +155,8 @@ class ConfigTest : public QObject {
       QFAIL("a missing file must throw");
     } catch (const ConfigError& e) {
       QString error = e.what();
-      QVERIFY2(error.contains("/nonexistent/rig.yaml: no such rig file (bundled rigs: koch-emulated, sim, sim-aloha, so100-emulated)"),
+      QVERIFY2(error.contains("/nonexistent/rig.yaml: no such rig file (bundled rigs: koch-emulated, sim, "
+                              "sim-aloha, so100-emulated)"),
                qPrintable(error));
     }
   }

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "recorder/dataset_folder.hpp"
+#include "recorder/dataset_index.hpp"
 #include "recorder/episode_reader.hpp"
 #include "recorder/episode_recorder.hpp"
 #include "sim_harness.hpp"
@@ -34,7 +35,7 @@ struct TeeSink final : ObservationSink {
 };
 
 RecordedEpisode record(const std::string& rigName, const DatasetFolder& dataset, std::uint64_t ticks,
-                       unsigned seed) {
+                       unsigned seed, ImageStorage storage = ImageStorage::Raw) {
   RigConfig config = loadRigConfig(rigName);
   SimHarness harness(config);
   harness.world().resetEpisode(seed);
@@ -42,7 +43,11 @@ RecordedEpisode record(const std::string& rigName, const DatasetFolder& dataset,
   EpisodeRecorder recorder(true);
   TeeSink tee(recorder);
   harness.loop->setSink(&tee);
-  std::string path = recorder.begin(dataset, EpisodeRecorder::infoFor(config, "stack the cube"), ticks);
+  EpisodeInfo info = EpisodeRecorder::infoFor(config, "stack the cube");
+  info.imageStorage = storage;
+  info.operatorName = "ana";
+  info.tags = {"table", "cube"};
+  std::string path = recorder.begin(dataset, info, ticks);
   harness.loop->runTicks(ticks + 20);  // more ticks than the take: it must stop at its length
   EpisodeResult result = recorder.end(harness.world().outcome().success);
   if (result.path != path || result.stats.written != ticks)
@@ -155,6 +160,53 @@ class RecorderTest : public QObject {
     } catch (const RecorderError& e) {
       QVERIFY2(QString(e.what()).contains(QString::fromStdString(episode.path)), e.what());
     }
+  }
+
+  void jpegRoundTrip() {
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    RecordedEpisode episode = record("sim", dataset, 30, 3, ImageStorage::Jpeg);
+    EpisodeReader reader(episode.path);
+    EpisodeSummary s = reader.summary();
+    QVERIFY(s.jpeg);
+    QCOMPARE(s.cameras.at(0).frames, std::size_t(30));
+    QCOMPARE(s.cameras.at(0).height, 480);
+    Image decoded = reader.readFrame("front", 20);
+    const Image& sent = episode.observations[20].frames[1].image;
+    double difference = 0.0;
+    for (std::size_t i = 0; i < sent.byteSize(); ++i)
+      difference += std::abs(int(decoded.pixels[i]) - int(sent.pixels[i]));
+    difference /= static_cast<double>(sent.byteSize());
+    QVERIFY2(difference < 3.0,
+             qPrintable(QString("JPEG differs by %1 per channel on average").arg(difference)));
+    std::vector<double> lengths = reader.readDoubles("/compress_len");
+    QCOMPARE(lengths.size(), std::size_t(2 * 30));
+    QVERIFY(lengths[0] > 1000 && lengths[0] < 200000);
+  }
+
+  void indexFollowsTheFiles() {
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    RecordedEpisode first = record("sim", dataset, 10, 1);
+    RecordedEpisode second = record("sim", dataset, 12, 2);
+    DatasetIndex index(dataset.path());
+    QVERIFY(index.read().empty());  // nobody wrote it yet
+    auto entries = index.rebuild();
+    QCOMPARE(entries.size(), std::size_t(2));
+    QCOMPARE(entries[1].ticks, std::size_t(12));
+    QCOMPARE(entries[1].operatorName, std::string("ana"));
+    QCOMPARE(entries[1].tags, (std::vector<std::string>{"table", "cube"}));
+    QCOMPARE(entries[1].frames.at("top"), std::size_t(12));
+    QVERIFY(entries[0].success.has_value());
+    QCOMPARE(index.read().size(), std::size_t(2));
+    std::filesystem::remove(second.path);
+    index.remove(second.path);
+    QCOMPARE(index.read().size(), std::size_t(1));
+    std::ofstream(index.path()) << "{ not json";
+    QVERIFY(index.read().empty());                     // a damaged index reads as none...
+    QCOMPARE(index.rebuild().size(), std::size_t(1));  // ...and is rebuilt from the files
+    index.update(first.path);
+    QCOMPARE(index.read().size(), std::size_t(1));
   }
 
   void writerRefusesMismatchedObservations() {

@@ -7,9 +7,14 @@
 namespace flywheel {
 
 OpenCvCamera::OpenCvCamera(CameraConfig config, const Clock& clock, double stallSeconds)
-    : config_(std::move(config)), clock_(clock), stallSeconds_(stallSeconds), capture_(std::make_unique<cv::VideoCapture>()) {}
+    : config_(std::move(config)),
+      clock_(clock),
+      stallSeconds_(stallSeconds),
+      capture_(std::make_unique<cv::VideoCapture>()) {}
 
-OpenCvCamera::~OpenCvCamera() { close(); }
+OpenCvCamera::~OpenCvCamera() {
+  close();
+}
 
 void OpenCvCamera::open() {
   const std::string& source = config_.source;
@@ -22,10 +27,12 @@ void OpenCvCamera::open() {
   } else if (source.starts_with("gst:")) {
     opened = capture_->open(source.substr(4), cv::CAP_GSTREAMER);
   } else {
-    opened = source.starts_with("/dev/") ? capture_->open(source, cv::CAP_V4L2) : capture_->open(std::stoi(source), cv::CAP_V4L2);
+    opened = source.starts_with("/dev/") ? capture_->open(source, cv::CAP_V4L2)
+                                         : capture_->open(std::stoi(source), cv::CAP_V4L2);
     if (opened) {
       if (config_.fourcc.size() == 4)
-        capture_->set(cv::CAP_PROP_FOURCC, cv::VideoWriter::fourcc(config_.fourcc[0], config_.fourcc[1], config_.fourcc[2], config_.fourcc[3]));
+        capture_->set(cv::CAP_PROP_FOURCC, cv::VideoWriter::fourcc(config_.fourcc[0], config_.fourcc[1],
+                                                                   config_.fourcc[2], config_.fourcc[3]));
       capture_->set(cv::CAP_PROP_FRAME_WIDTH, config_.width);
       capture_->set(cv::CAP_PROP_FRAME_HEIGHT, config_.height);
       capture_->set(cv::CAP_PROP_FPS, config_.fps);
@@ -75,7 +82,8 @@ void OpenCvCamera::threadMain() {
     CameraFrame frame;
     frame.image.width = rgb.cols;
     frame.image.height = rgb.rows;
-    frame.image.pixels = std::shared_ptr<const std::uint8_t[]>(rgb.data, [keep = rgb](const std::uint8_t*) {});
+    frame.image.pixels =
+        std::shared_ptr<const std::uint8_t[]>(rgb.data, [keep = rgb](const std::uint8_t*) {});
     frame.captureTime = captured;
     std::lock_guard lock(mutex_);
     if (latest_.sequence > 0 && captured > latest_.captureTime) {
