@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   gui->add_option("--out", guiOptions.out, "Dataset folder (default: ~/flywheel-data/<rig>)");
   gui->add_option("--screenshot", guiOptions.screenshot,
                   "Save the window as this PNG after --delay seconds and quit");
+  gui->add_option("--screenshots", guiOptions.screenshotFolder,
+                  "Save every view at 1280x800 and 1920x1080 in this folder and quit");
   gui->add_option("--delay", guiOptions.screenshotDelay, "Seconds before the screenshot")
       ->capture_default_str();
 

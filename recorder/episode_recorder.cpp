@@ -41,6 +41,11 @@ bool EpisodeRecorder::recording() const {
   return writer_ != nullptr;
 }
 
+WriterStats EpisodeRecorder::stats() const {
+  std::lock_guard lock(mutex_);
+  return writer_ ? writer_->stats() : WriterStats{};
+}
+
 std::string EpisodeRecorder::failure() const {
   std::lock_guard lock(mutex_);
   return failure_;

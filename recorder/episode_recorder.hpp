@@ -34,6 +34,7 @@ class EpisodeRecorder final : public ObservationSink {
   std::uint64_t ticksRecorded() const { return ticks_.load(); }
   // Why the take stopped growing (disk full, I/O error, a camera's frames do not fit); empty while fine.
   std::string failure() const;
+  WriterStats stats() const;  // of the current take; empty when none
   // Finishes the file (drains the writer) and returns what was written. Throws RecorderError after a
   // failure: what was written up to it stays in the file.
   EpisodeResult end(std::optional<bool> success);

@@ -5,6 +5,9 @@
 
 #include "app/gui/camera_tile.hpp"
 #include "app/gui/main_window.hpp"
+#include "app/gui/record_view.hpp"
+#include "app/gui/setup_view.hpp"
+#include "devices/servo/servo_emulator.hpp"
 #include "recorder/episode_reader.hpp"
 
 using namespace flywheel;
@@ -13,6 +16,11 @@ using namespace flywheel::gui;
 class GuiTest : public QObject {
   Q_OBJECT
  private Q_SLOTS:
+  void initTestCase() {
+    static QTemporaryDir config;
+    qputenv("FLYWHEEL_CONFIG_DIR", config.path().toUtf8());
+  }
+
   void recordsAnEpisodeByClicking() {
     QTemporaryDir dir;
     MainWindow window(loadRigConfig("sim"), dir.path());
@@ -50,6 +58,74 @@ class GuiTest : public QObject {
     EpisodeSummary s = EpisodeReader(window.lastSavedEpisode().toStdString()).summary();
     QVERIFY2(s.ticks >= 15 && s.ticks < 60, qPrintable(QString("%1 ticks").arg(s.ticks)));
     QVERIFY(window.recordButton()->isEnabled());
+  }
+
+  void rerecordThrowsTheTakeAway() {
+    QTemporaryDir dir;
+    MainWindow window(loadRigConfig("sim"), dir.path());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    RecordView* view = window.recordView();
+    view->secondsBox()->setValue(1);
+    view->resetBox()->setValue(0);
+    QTest::mouseClick(view->recordButton(), Qt::LeftButton);
+    QTest::qWait(200);
+    QTest::mouseClick(view->rerecordButton(), Qt::LeftButton);  // that take was bad: again
+    QTRY_VERIFY_WITH_TIMEOUT(!view->lastSavedEpisode().isEmpty(), 10000);
+    QCOMPARE(QFileInfo(view->lastSavedEpisode()).fileName(), QString("episode_0.hdf5"));
+    QCOMPARE(DatasetFolder(dir.path().toStdString()).episodePaths().size(), std::size_t(1));
+    QCOMPARE(EpisodeReader(view->lastSavedEpisode().toStdString()).summary().ticks, std::size_t(50));
+  }
+
+  void seriesWithResetCountdown() {
+    QTemporaryDir dir;
+    MainWindow window(loadRigConfig("sim"), dir.path());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    RecordView* view = window.recordView();
+    view->secondsBox()->setValue(1);
+    view->episodesBox()->setValue(2);
+    view->resetBox()->setValue(1);
+    QTest::mouseClick(view->recordButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(view->lastSavedEpisode().endsWith("episode_0.hdf5"), 10000);
+    QVERIFY(!view->recordButton()->isEnabled());  // resetting: the series goes on by itself
+    QTRY_VERIFY_WITH_TIMEOUT(view->lastSavedEpisode().endsWith("episode_1.hdf5"), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(view->recordButton()->isEnabled(), 2000);
+  }
+
+  void deviceErrorAppearsInTheWindow() {
+    QTemporaryDir dir;
+    MainWindow window(loadRigConfig("koch-emulated"), dir.path());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(window.studio());
+    QVERIFY(window.errorBanner()->isHidden());
+    window.studio()
+        ->rig()
+        .emulatorFor("follower")
+        ->setFaults(FaultInjection{1.0, 0.0, 0.0, 1});  // servos go quiet
+    QTRY_VERIFY_WITH_TIMEOUT(window.errorBanner()->isVisible(), 5000);
+    const QString text = window.errorBanner()->text();
+    QVERIFY2(text.contains("servo 1 on /dev/pts/") && text.contains("no reply (timeout)"), qPrintable(text));
+    // The setup view shows the arm's state too.
+    QTRY_VERIFY_WITH_TIMEOUT(window.setupView()->armsTable()->item(1, 5)->text().contains("servo 1"), 3000);
+  }
+
+  void setupListsArmsAndReconnects() {
+    QTemporaryDir dir;
+    MainWindow window(loadRigConfig("so100-emulated"), dir.path());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.tabs()->setCurrentIndex(0);
+    QTableWidget* arms = window.setupView()->armsTable();
+    QCOMPARE(arms->rowCount(), 2);
+    QCOMPARE(arms->item(1, 3)->text(), QString("sts3215"));
+    QTRY_VERIFY_WITH_TIMEOUT(arms->item(0, 5)->text().startsWith("connected"), 3000);
+    Studio* before = window.studio();
+    QTest::mouseClick(window.setupView()->findChild<QPushButton*>("applyButton"), Qt::LeftButton);
+    QVERIFY(window.studio() && window.studio() != before);  // a new rig, connected
+    QTRY_VERIFY_WITH_TIMEOUT(window.setupView()->armsTable()->item(0, 5)->text().startsWith("connected"),
+                             3000);
   }
 };
 

@@ -2,214 +2,245 @@
 
 #include <QApplication>
 #include <QCloseEvent>
-#include <QFileInfo>
-#include <QFormLayout>
-#include <QGridLayout>
-#include <QGroupBox>
-#include <QHBoxLayout>
+#include <QDir>
 #include <QMessageBox>
-#include <QShortcut>
 #include <QStatusBar>
 #include <QStorageInfo>
+#include <QThread>
 #include <QVBoxLayout>
-#include <cmath>
+#include <cstdio>
 
-#include "app/commands.hpp"
+#include "app/gui/calibration_dialog.hpp"
 #include "app/gui/camera_tile.hpp"
-#include "app/gui/joint_panel.hpp"
+#include "app/gui/record_view.hpp"
+#include "app/gui/setup_view.hpp"
+#include "devices/servo/servo_arm.hpp"
 
 namespace flywheel::gui {
 
+namespace {
+const std::vector<CameraTile*> kNoTiles;
+}
+
 MainWindow::MainWindow(RigConfig config, const QString& datasetFolder, QWidget* parent)
-    : QMainWindow(parent),
-      studio_(std::make_unique<Studio>(std::move(config))),
-      dataset_(datasetFolder.toStdString()),
-      nextSeed_(studio_->config().sim.seed) {
-  buildUi();
-  studio_->start(ControlMode::Teleop);
+    : QMainWindow(parent), dataset_(datasetFolder.toStdString()) {
+  auto* central = new QWidget(this);
+  auto* layout = new QVBoxLayout(central);
+  banner_ = new QLabel(central);
+  banner_->setObjectName("errorBanner");
+  banner_->setWordWrap(true);
+  banner_->setStyleSheet(
+      "background: #b3261e; color: white; font-weight: bold; padding: 8px; border-radius: 4px");
+  banner_->hide();
+  layout->addWidget(banner_);
+  tabs_ = new QTabWidget(central);
+  layout->addWidget(tabs_, 1);
+  setCentralWidget(central);
+
+  loopLabel_ = new QLabel(this);
+  camerasLabel_ = new QLabel(this);
+  busLabel_ = new QLabel(this);
+  diskLabel_ = new QLabel(this);
+  statusBar()->addWidget(loopLabel_);
+  statusBar()->addWidget(camerasLabel_, 1);
+  statusBar()->addPermanentWidget(busLabel_);
+  statusBar()->addPermanentWidget(diskLabel_);
+
+  useRig(std::move(config));
   connect(&refreshTimer_, &QTimer::timeout, this, &MainWindow::refresh);
-  refreshTimer_.start(33);  // screen rate; cameras and loop run on their own threads
+  refreshTimer_.start(33);  // screen rate; cameras and the loop run on their own threads
+  resize(1280, 800);
 }
 
 MainWindow::~MainWindow() {
   refreshTimer_.stop();
-  studio_->stop();
+  if (studio_) studio_->stop();
 }
 
-void MainWindow::buildUi() {
-  const RigConfig& rig = studio_->config();
-  setWindowTitle(QString("Flywheel Studio — %1").arg(QString::fromStdString(rig.name)));
-
-  auto* central = new QWidget(this);
-  auto* layout = new QHBoxLayout(central);
-
-  auto* cameraGrid = new QGridLayout();
-  const auto cameras = studio_->rig().cameras();
-  const int columns = cameras.size() > 2 ? 2 : static_cast<int>(cameras.size());
-  for (std::size_t i = 0; i < cameras.size(); ++i) {
-    auto* tile = new CameraTile(*cameras[i], central);
-    tiles_.push_back(tile);
-    cameraGrid->addWidget(tile, static_cast<int>(i) / std::max(columns, 1),
-                          static_cast<int>(i) % std::max(columns, 1));
-  }
-  layout->addLayout(cameraGrid, 3);
-
-  auto* side = new QVBoxLayout();
-  auto* recordBox = new QGroupBox("Record", central);
-  auto* form = new QFormLayout(recordBox);
-  taskEdit_ = new QLineEdit("pick up the cube and place it in the bin", recordBox);
-  taskEdit_->setCursorPosition(0);
-  secondsBox_ = new QSpinBox(recordBox);
-  secondsBox_->setRange(1, 3600);
-  secondsBox_->setValue(10);
-  secondsBox_->setSuffix(" s");
-  episodesBox_ = new QSpinBox(recordBox);
-  episodesBox_->setRange(1, 1000);
-  episodesBox_->setValue(1);
-  auto* folder = new QLabel(QString::fromStdString(dataset_.path()), recordBox);
-  folder->setWordWrap(true);
-  folder->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  form->addRow("Task", taskEdit_);
-  form->addRow("Episode length", secondsBox_);
-  form->addRow("Episodes", episodesBox_);
-  form->addRow("Dataset", folder);
-  auto* buttons = new QHBoxLayout();
-  recordButton_ = new QPushButton("Record  (R)", recordBox);
-  recordButton_->setObjectName("recordButton");
-  stopButton_ = new QPushButton("Stop && save  (S)", recordBox);
-  stopButton_->setEnabled(false);
-  buttons->addWidget(recordButton_);
-  buttons->addWidget(stopButton_);
-  form->addRow(buttons);
-  takeLabel_ = new QLabel("Teleoperating: the follower tracks the leader. Not recording.", recordBox);
-  takeLabel_->setWordWrap(true);
-  form->addRow(takeLabel_);
-  side->addWidget(recordBox);
-
-  joints_ = new JointPanel(rig, central);
-  side->addWidget(joints_, 1);
-  layout->addLayout(side, 1);
-  setCentralWidget(central);
-
-  loopLabel_ = new QLabel(this);
-  diskLabel_ = new QLabel(this);
-  statusBar()->addWidget(loopLabel_, 1);
-  statusBar()->addPermanentWidget(diskLabel_);
-
-  connect(recordButton_, &QPushButton::clicked, this, &MainWindow::startRecording);
-  connect(stopButton_, &QPushButton::clicked, this, &MainWindow::stopRecording);
-  new QShortcut(QKeySequence(Qt::Key_R), this, [this] {
-    if (recordButton_->isEnabled()) startRecording();
-  });
-  new QShortcut(QKeySequence(Qt::Key_S), this, [this] {
-    if (stopButton_->isEnabled()) stopRecording();
-  });
-  resize(1280, 800);
+QPushButton* MainWindow::recordButton() const {
+  return record_ ? record_->recordButton() : nullptr;
+}
+QPushButton* MainWindow::stopButton() const {
+  return record_ ? record_->stopButton() : nullptr;
+}
+QSpinBox* MainWindow::secondsBox() const {
+  return record_ ? record_->secondsBox() : nullptr;
+}
+QSpinBox* MainWindow::episodesBox() const {
+  return record_ ? record_->episodesBox() : nullptr;
+}
+QLineEdit* MainWindow::taskEdit() const {
+  return record_ ? record_->taskEdit() : nullptr;
+}
+QString MainWindow::lastSavedEpisode() const {
+  return record_ ? record_->lastSavedEpisode() : QString();
+}
+const std::vector<CameraTile*>& MainWindow::cameraTiles() const {
+  return record_ ? record_->cameraTiles() : kNoTiles;
 }
 
-void MainWindow::setRecordingUi(bool recording) {
-  recordButton_->setEnabled(!recording);
-  stopButton_->setEnabled(recording);
-  taskEdit_->setEnabled(!recording);
-  secondsBox_->setEnabled(!recording);
-  episodesBox_->setEnabled(!recording);
-}
-
-void MainWindow::startRecording() {
-  if (takesLeft_ == 0) {
-    takesLeft_ = episodesBox_->value();
-    takeNumber_ = 0;
-  }
-  const auto ticks =
-      static_cast<std::uint64_t>(std::llround(secondsBox_->value() * studio_->config().recordRateHz));
+// Builds the studio for `config` and the views over it. A rig that cannot start leaves the Setup view up
+// with the error in the banner, so the operator can fix the port and try again.
+void MainWindow::useRig(RigConfig config) {
+  const int tab = tabs_->count() > 0 ? tabs_->currentIndex() : 1;
+  tabs_->clear();
+  delete record_;
+  delete setup_;
+  record_ = nullptr;
+  if (studio_) studio_->stop();
+  studio_.reset();
+  banner_->hide();
+  setWindowTitle(QString("Flywheel Studio — %1").arg(QString::fromStdString(config.name)));
+  setup_ = new SetupView(config, this);
+  connect(setup_, &SetupView::applyRequested, this, &MainWindow::applyRig);
+  connect(setup_, &SetupView::calibrateRequested, this, &MainWindow::calibrate);
+  connect(setup_, &SetupView::message, this,
+          [this](const QString& text) { statusBar()->showMessage(text, 8000); });
+  tabs_->addTab(setup_, "Setup");
   try {
-    TakeOptions take;
-    take.task = taskEdit_->text().toStdString();
-    take.seed = nextSeed_++;
-    take.maxTicks = ticks;
-    std::string path = studio_->beginTake(dataset_, take);
-    ++takeNumber_;
-    setRecordingUi(true);
-    takeLabel_->setText(QString("Recording %1 (%2 of %3)")
-                            .arg(QFileInfo(QString::fromStdString(path)).fileName())
-                            .arg(takeNumber_)
-                            .arg(takeNumber_ + takesLeft_ - 1));
+    studio_ = std::make_unique<Studio>(std::move(config));
+    studio_->start(ControlMode::Teleop);
   } catch (const std::exception& e) {
-    takesLeft_ = 0;
-    QMessageBox::critical(this, "Cannot record", e.what());
+    studio_.reset();
+    showError(QString("The rig could not start: %1").arg(e.what()));
+    return;
   }
+  setup_->setPreviews(studio_->rig().cameras());
+  record_ = new RecordView(*studio_, dataset_, this);
+  connect(record_, &RecordView::message, this,
+          [this](const QString& text) { statusBar()->showMessage(text, 15000); });
+  connect(record_, &RecordView::failed, this, &MainWindow::showError);
+  tabs_->addTab(record_, "Teleoperate && Record");
+  tabs_->setCurrentIndex(std::min(tab, tabs_->count() - 1));
 }
 
-void MainWindow::stopRecording() {
-  takesLeft_ = 1;  // the current take is the last one
-  finishTake();
-}
-
-void MainWindow::finishTake() {
+void MainWindow::applyRig(const QString& text, const QString& displayName) {
+  if (record_ && record_->takeInProgress())
+    return showError("Save or discard the take before changing the rig.");
   try {
-    EpisodeResult result = studio_->endTake();
-    lastSaved_ = QString::fromStdString(result.path);
-    auto success = studio_->sceneSuccess();
-    QString outcome = success ? (*success ? ", success" : ", failure") : QString();
-    statusBar()->showMessage(QString("Saved %1: %2 ticks, %3 s%4, %5 dropped")
-                                 .arg(lastSaved_)
-                                 .arg(result.stats.written)
-                                 .arg(result.seconds, 0, 'f', 1)
-                                 .arg(outcome)
-                                 .arg(result.stats.dropped),
-                             15000);
+    RigConfig config = parseRigConfig(text.toStdString(), displayName.toStdString());
+    useRig(std::move(config));
+    statusBar()->showMessage("Rig applied: " + displayName, 8000);
   } catch (const std::exception& e) {
-    QMessageBox::critical(this, "Recording failed", e.what());
-    takesLeft_ = 1;
+    showError(e.what());
   }
-  --takesLeft_;
-  setRecordingUi(false);
-  takeLabel_->setText(takesLeft_ > 0 ? QString("Next take starting…")
-                                     : QString("Saved. Teleoperating, not recording."));
-  if (takesLeft_ > 0) QTimer::singleShot(0, this, &MainWindow::startRecording);
+}
+
+void MainWindow::calibrate(const QString& armName) {
+  if (!studio_) return showError("Start the rig first (Apply && reconnect).");
+  ServoArm* arm = studio_->rig().servoArm(armName.toStdString());
+  if (!arm) return showError(QString("Arm '%1' is simulated: it needs no calibration.").arg(armName));
+  studio_->loop().stop();  // the dialog talks to the bus alone
+  const ArmConfig* config = studio_->config().findArm(armName.toStdString());
+  CalibrationDialog dialog(*arm, *config, studio_->rig().calibrationPathFor(armName.toStdString()), this);
+  dialog.exec();
+  // Reconnect so the new calibration is used.
+  applyRig(QString::fromStdString(studio_->config().sourceText),
+           QString::fromStdString(studio_->config().sourcePath));
+}
+
+void MainWindow::showError(const QString& text) {
+  banner_->setText(text);
+  banner_->show();
 }
 
 void MainWindow::refresh() {
-  for (CameraTile* tile : tiles_)
-    tile->refresh();
-  LoopStatus status = studio_->loop().status();
-  joints_->show(status);
-  if (studio_->recorder().recording() && studio_->recorder().reachedLength()) finishTake();
+  if (record_) record_->refresh();
+  if (setup_ && tabs_->currentWidget() == setup_) setup_->refreshPreviews();
+  if (++refreshCount_ % 15 == 0) refreshStatusBar();  // twice a second is enough for figures
+}
 
-  LoopStatsSummary stats = studio_->loop().stats();
-  QString text = QString("Loop %1 Hz  ·  jitter p99 %2 µs  ·  overruns %3  ·  mode %4")
-                     .arg(stats.rateHz, 0, 'f', 1)
-                     .arg(stats.jitterP99 * 1e6, 0, 'f', 0)
-                     .arg(stats.overruns)
-                     .arg(toString(status.mode));
-  if (studio_->recorder().recording())
-    text += QString("  ·  recording %1 s")
-                .arg(studio_->recorder().ticksRecorded() / studio_->config().recordRateHz, 0, 'f', 1);
-  if (!status.error.empty())
-    text = QString("Control loop stopped: %1").arg(QString::fromStdString(status.error));
-  loopLabel_->setText(text);
-
+void MainWindow::refreshStatusBar() {
   QStorageInfo storage(QString::fromStdString(dataset_.path()));
-  double freeGiB = static_cast<double>(storage.bytesAvailable()) / (1024.0 * 1024.0 * 1024.0);
-  diskLabel_->setText(QString("Free disk %1 GiB").arg(freeGiB, 0, 'f', 1));
+  const double freeGiB = static_cast<double>(storage.bytesAvailable()) / (1024.0 * 1024.0 * 1024.0);
+  diskLabel_->setText(
+      QString("Free disk %1 GiB%2").arg(freeGiB, 0, 'f', 1).arg(freeGiB < 5.0 ? " — running out" : ""));
   diskLabel_->setStyleSheet(freeGiB < 5.0 ? "color: #e05050; font-weight: bold" : "");
+  if (!studio_) return;
+
+  const LoopStatus status = studio_->loop().status();
+  const LoopStatsSummary stats = studio_->loop().stats();
+  loopLabel_->setText(QString("Loop %1 Hz · jitter p99 %2 µs · overruns %3")
+                          .arg(stats.rateHz, 0, 'f', 1)
+                          .arg(stats.jitterP99 * 1e6, 0, 'f', 0)
+                          .arg(stats.overruns));
+
+  QStringList cameras;
+  std::vector<std::string> cameraStates;
+  const WriterStats take = studio_->recorder().stats();
+  const auto devices = studio_->rig().cameras();
+  for (std::size_t c = 0; c < devices.size(); ++c) {
+    QString repeated =
+        c < take.cameras.size() ? QString(" · %1 repeated").arg(take.cameras[c].repeatedFrames) : QString();
+    cameras << QString("%1 %2 fps%3")
+                   .arg(QString::fromStdString(devices[c]->name()))
+                   .arg(devices[c]->measuredFps(), 0, 'f', 0)
+                   .arg(repeated);
+    std::string error = devices[c]->error();
+    cameraStates.push_back(
+        error.empty() ? "connected, " + std::to_string(static_cast<int>(devices[c]->measuredFps())) + " fps"
+                      : error);
+  }
+  camerasLabel_->setText(cameras.join("   "));
+
+  std::uint64_t busErrors = 0;
+  std::vector<std::string> armStates;
+  for (const ArmConfig& arm : studio_->config().arms) {
+    std::string state = status.error.empty() ? "connected" : status.error;
+    if (ServoArm* servo = studio_->rig().servoArm(arm.name)) {
+      BusCounters c = servo->bus().counters();
+      busErrors += c.timeouts + c.corruptReplies;
+      if (status.error.empty()) state = "connected, " + std::to_string(c.transactions) + " transactions";
+    }
+    armStates.push_back(state);
+  }
+  busLabel_->setText(QString("Bus errors %1").arg(busErrors));
+  busLabel_->setStyleSheet(busErrors > 0 ? "color: #d08a00" : "");
+  setup_->showStates(armStates, cameraStates);
+
+  if (!status.error.empty())
+    showError(QString("Control loop stopped: %1").arg(QString::fromStdString(status.error)));
+  else if (!status.lastDeviceError.empty() && status.failedTicks > 0)
+    statusBar()->showMessage(QString("Bus: %1").arg(QString::fromStdString(status.lastDeviceError)), 5000);
+  for (const Camera* camera : devices)
+    if (std::string error = camera->error(); !error.empty()) showError(QString::fromStdString(error));
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-  if (!studio_->recorder().recording()) return event->accept();
+  if (!record_ || !record_->takeInProgress()) return event->accept();
   auto answer = QMessageBox::question(this, "Recording in progress",
                                       "An episode is being recorded. Save it before closing?",
                                       QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel);
   if (answer == QMessageBox::Cancel) return event->ignore();
-  takesLeft_ = 1;
-  EpisodeResult result = studio_->endTake();
-  if (answer == QMessageBox::Discard) std::remove(result.path.c_str());
+  record_->closeTake(answer == QMessageBox::Save);
   event->accept();
 }
 
 }  // namespace flywheel::gui
 
 namespace flywheel::app {
+
+namespace {
+// Saves every view at the sizes the window must look right at, then quits.
+void saveScreenshots(QApplication& application, gui::MainWindow& window, const QString& folder) {
+  QDir().mkpath(folder);
+  for (QSize size : {QSize(1280, 800), QSize(1920, 1080)}) {
+    window.resize(size);
+    for (int tab = 0; tab < window.tabs()->count(); ++tab) {
+      window.tabs()->setCurrentIndex(tab);
+      for (int i = 0; i < 20; ++i) {  // let layouts settle and camera tiles repaint
+        QApplication::processEvents();
+        QThread::msleep(25);
+      }
+      const QString name = tab == 0 ? "setup" : "record";
+      const QString file = QString("%1/%2-%3x%4.png").arg(folder, name).arg(size.width()).arg(size.height());
+      std::printf("%s %s\n", window.grab().save(file) ? "saved" : "could not save",
+                  file.toUtf8().constData());
+    }
+  }
+  application.exit(0);
+}
+}  // namespace
 
 int runGui(int argc, char** argv, const GuiOptions& options) {
   QApplication application(argc, argv);
@@ -218,14 +249,17 @@ int runGui(int argc, char** argv, const GuiOptions& options) {
   QString folder = QString::fromStdString(options.out.empty() ? defaultDataFolder(config.name) : options.out);
   gui::MainWindow window(std::move(config), folder);
   window.show();
-  if (!options.screenshot.empty()) {
-    QTimer::singleShot(static_cast<int>(options.screenshotDelay * 1000), &window, [&] {
+  const int delay = static_cast<int>(options.screenshotDelay * 1000);
+  if (!options.screenshot.empty())
+    QTimer::singleShot(delay, &window, [&] {
       bool saved = window.grab().save(QString::fromStdString(options.screenshot));
-      std::fprintf(saved ? stdout : stderr, "%s %s\n", saved ? "saved" : "could not save",
-                   options.screenshot.c_str());
+      std::printf("%s %s\n", saved ? "saved" : "could not save", options.screenshot.c_str());
       application.exit(saved ? 0 : 1);
     });
-  }
+  if (!options.screenshotFolder.empty())
+    QTimer::singleShot(delay, &window, [&] {
+      saveScreenshots(application, window, QString::fromStdString(options.screenshotFolder));
+    });
   return application.exec();
 }
 

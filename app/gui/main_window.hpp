@@ -1,4 +1,5 @@
-// The studio window: live cameras, joints, and recording controls over a Studio (rig + loop + recorder).
+// The studio window: a Setup view and a Teleoperate & Record view over one Studio (rig + loop + recorder),
+// a red banner for whatever stopped, and a status bar with the loop, cameras, buses and disk.
 #pragma once
 
 #include <QLabel>
@@ -6,6 +7,7 @@
 #include <QMainWindow>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTimer>
 #include <memory>
 
@@ -16,7 +18,8 @@
 namespace flywheel::gui {
 
 class CameraTile;
-class JointPanel;
+class RecordView;
+class SetupView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -25,42 +28,43 @@ class MainWindow : public QMainWindow {
   ~MainWindow() override;
 
   // For tests and scripts.
-  QPushButton* recordButton() const { return recordButton_; }
-  QPushButton* stopButton() const { return stopButton_; }
-  QSpinBox* secondsBox() const { return secondsBox_; }
-  QSpinBox* episodesBox() const { return episodesBox_; }
-  QLineEdit* taskEdit() const { return taskEdit_; }
-  QString lastSavedEpisode() const { return lastSaved_; }
-  const std::vector<CameraTile*>& cameraTiles() const { return tiles_; }
+  QTabWidget* tabs() const { return tabs_; }
+  RecordView* recordView() const { return record_; }
+  SetupView* setupView() const { return setup_; }
+  QLabel* errorBanner() const { return banner_; }
+  Studio* studio() const { return studio_.get(); }
+  QPushButton* recordButton() const;
+  QPushButton* stopButton() const;
+  QSpinBox* secondsBox() const;
+  QSpinBox* episodesBox() const;
+  QLineEdit* taskEdit() const;
+  QString lastSavedEpisode() const;
+  const std::vector<CameraTile*>& cameraTiles() const;
 
  protected:
   void closeEvent(QCloseEvent* event) override;
 
  private:
-  void buildUi();
-  void startRecording();
-  void stopRecording();
-  void finishTake();
+  void useRig(RigConfig config);
+  void applyRig(const QString& text, const QString& displayName);
+  void calibrate(const QString& arm);
   void refresh();
-  void setRecordingUi(bool recording);
+  void refreshStatusBar();
+  void showError(const QString& text);
 
   std::unique_ptr<Studio> studio_;
   DatasetFolder dataset_;
   QTimer refreshTimer_;
-  std::vector<CameraTile*> tiles_;
-  JointPanel* joints_ = nullptr;
-  QLineEdit* taskEdit_ = nullptr;
-  QSpinBox* secondsBox_ = nullptr;
-  QSpinBox* episodesBox_ = nullptr;
-  QPushButton* recordButton_ = nullptr;
-  QPushButton* stopButton_ = nullptr;
-  QLabel* takeLabel_ = nullptr;
+  QTabWidget* tabs_ = nullptr;
+  SetupView* setup_ = nullptr;
+  RecordView* record_ = nullptr;
+  QLabel* banner_ = nullptr;
   QLabel* loopLabel_ = nullptr;
+  QLabel* camerasLabel_ = nullptr;
+  QLabel* busLabel_ = nullptr;
   QLabel* diskLabel_ = nullptr;
-  QString lastSaved_;
-  int takesLeft_ = 0;
-  int takeNumber_ = 0;
-  unsigned nextSeed_ = 1;
+  QString startupError_;
+  int refreshCount_ = 0;
 };
 
 }  // namespace flywheel::gui

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <set>
 
 namespace flywheel {
 
@@ -133,6 +132,7 @@ UsbWatcher::UsbWatcher(std::function<void(const UsbEvent&)> onEvent, std::string
       libusb_exit(context);
     }
   }
+  initial_ = snapshot();  // before the thread starts: what is plugged in from now on is news
   thread_ = std::thread([this] { poll(); });
 }
 
@@ -148,16 +148,15 @@ UsbWatcher::~UsbWatcher() {
 
 // libusb's events when it has them; the sysfs listings compared every second in any case, which also
 // reports the tty path and serial number that libusb does not know.
+std::set<std::string> UsbWatcher::snapshot() const {
+  std::set<std::string> present;
+  for (const auto& a : listSerialAdapters(sysfsRoot_, devRoot_)) present.insert(describe(a));
+  for (const auto& v : listVideoDevices(sysfsRoot_, devRoot_)) present.insert("camera " + v.name + " at " + v.path);
+  return present;
+}
+
 void UsbWatcher::poll() {
-  auto snapshot = [this] {
-    std::set<std::string> present;
-    for (const auto& a : listSerialAdapters(sysfsRoot_, devRoot_))
-      present.insert(describe(a));
-    for (const auto& v : listVideoDevices(sysfsRoot_, devRoot_))
-      present.insert("camera " + v.name + " at " + v.path);
-    return present;
-  };
-  std::set<std::string> known = snapshot();
+  std::set<std::string> known = std::move(initial_);
   auto lastScan = std::chrono::steady_clock::now();
   while (!stopping_) {
     if (context_) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,6 +56,8 @@ class UsbWatcher {
 
  private:
   void poll();
+  std::set<std::string> snapshot() const;
+  std::set<std::string> initial_;
   std::function<void(const UsbEvent&)> onEvent_;
   std::string sysfsRoot_, devRoot_;
   bool libusbHotplug_ = false;
