@@ -42,6 +42,30 @@ struct CalibrateOptions {
   double rangeSeconds = 0.0;  // 0: sample the range until Enter
 };
 
+struct LabelOptions {
+  std::vector<std::string> files;
+  std::optional<std::string> task, success, notes;  // success: yes, no or unknown
+  std::vector<std::string> tags;                    // replaces the tags when given
+  std::vector<std::string> segments;                // START:END:TEXT, added
+  bool clearSegments = false;
+};
+
+struct ListOptions {
+  std::string folder;
+  bool unlabelled = false, failed = false;
+  std::string taskContains;
+};
+
+struct ExportOptions {
+  std::string folder;
+  std::string format = "json";
+  std::string out;  // empty: standard output
+};
+
+int runLabel(const LabelOptions& options);
+int runList(const ListOptions& options);
+int runRenameTask(const std::string& folder, const std::string& from, const std::string& to);
+int runExportManifest(const ExportOptions& options);
 int runRecord(const RecordOptions& options);
 int runDevices(double watchSeconds);
 int runEmulate(const EmulateOptions& options);

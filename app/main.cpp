@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
                   "Countdown between takes (default: 0 simulated, 5 real)")
       ->check(CLI::Range(0.0, 600.0));
   rec->add_option("--operator", record.operatorName, "Who is recording (stored with each episode)");
-  rec->add_option("--tag", record.tags, "A tag for each episode (repeat for more)");
+  rec->add_option("--tag", record.tags, "A tag for each episode (repeat for more)")->allow_extra_args(false);
   rec->add_flag("--jpeg", record.jpeg, "Store frames as JPEG in ALOHA's compressed layout instead of raw");
   rec->add_option("--jpeg-quality", record.jpegQuality, "JPEG quality")
       ->capture_default_str()
@@ -105,6 +105,36 @@ int main(int argc, char** argv) {
   calibrateCmd->add_option("--range-seconds", calibrate.rangeSeconds,
                            "Sample the ranges this long instead of until Enter");
 
+  LabelOptions label;
+  auto* labelCmd = cli.add_subcommand("label", "Set the task, success, notes, tags and language segments of episodes.");
+  labelCmd->add_option("FILES", label.files, "Episode files")->required()->check(CLI::ExistingFile);
+  labelCmd->add_option("--task", label.task, "The language instruction");
+  labelCmd->add_option("--success", label.success, "yes, no or unknown")->check(CLI::IsMember({"yes", "no", "unknown"}));
+  labelCmd->add_option("--notes", label.notes, "Free text");
+  labelCmd->add_option("--tag", label.tags, "Tags (replace the episode's tags; repeat for more)")->allow_extra_args(false);
+  labelCmd->add_option("--segment", label.segments, "START:END:TEXT in seconds, e.g. 0:2.5:pick up the sponge (repeat)")
+      ->allow_extra_args(false);
+  labelCmd->add_flag("--clear-segments", label.clearSegments, "Remove the existing segments first");
+
+  ListOptions list;
+  auto* listCmd = cli.add_subcommand("list", "List a dataset's episodes with their labels.");
+  listCmd->add_option("DIR", list.folder, "Dataset folder")->required()->check(CLI::ExistingDirectory);
+  listCmd->add_flag("--unlabelled", list.unlabelled, "Only episodes without a task or a success flag");
+  listCmd->add_flag("--failed", list.failed, "Only failed episodes");
+  listCmd->add_option("--task-contains", list.taskContains, "Only episodes whose task contains this text");
+
+  std::string renameFolder, renameFrom, renameTo;
+  auto* renameCmd = cli.add_subcommand("rename-task", "Rename a task across every episode of a dataset.");
+  renameCmd->add_option("DIR", renameFolder, "Dataset folder")->required()->check(CLI::ExistingDirectory);
+  renameCmd->add_option("--from", renameFrom, "The task as it is")->required();
+  renameCmd->add_option("--to", renameTo, "The task as it should be")->required();
+
+  ExportOptions exportOptions;
+  auto* exportCmd = cli.add_subcommand("export-manifest", "Write a JSON or CSV manifest of episodes and labels.");
+  exportCmd->add_option("DIR", exportOptions.folder, "Dataset folder")->required()->check(CLI::ExistingDirectory);
+  exportCmd->add_option("--format", exportOptions.format, "json or csv")->capture_default_str()->check(CLI::IsMember({"json", "csv"}));
+  exportCmd->add_option("--out", exportOptions.out, "File to write (default: standard output)");
+
   BenchOptions bench;
   auto* benchCmd =
       cli.add_subcommand("bench", "Measure the control loop and the recorder on simulated rigs.");
@@ -121,6 +151,10 @@ int main(int argc, char** argv) {
     if (*inspect) return runInspect(inspectPath, framesFolder, frameTick);
     if (*benchCmd) return runBench(bench);
     if (*devices) return runDevices(watchSeconds);
+    if (*labelCmd) return runLabel(label);
+    if (*listCmd) return runList(list);
+    if (*renameCmd) return runRenameTask(renameFolder, renameFrom, renameTo);
+    if (*exportCmd) return runExportManifest(exportOptions);
     if (*emulateCmd) return runEmulate(emulate);
     if (*calibrateCmd) return runCalibrate(calibrate);
     if (*demo) return runDemo(demoRig, demoOut);

@@ -11,6 +11,7 @@
 
 #include "recorder/dataset_folder.hpp"
 #include "recorder/episode_reader.hpp"
+#include "recorder/labels.hpp"
 
 namespace flywheel {
 
@@ -44,7 +45,8 @@ json toJson(const EpisodeEntry& e) {
          {"task", e.task},
          {"operator", e.operatorName},
          {"tags", e.tags},
-         {"interventions", e.interventions}};
+         {"interventions", e.interventions}, {"notes", e.notes}, {"segments", e.segments},
+         {"labelled", e.labelled()}};
   j["success"] = e.success ? json(*e.success) : json(nullptr);
   if (!e.problem.empty()) j["problem"] = e.problem;
   return j;
@@ -67,19 +69,9 @@ EpisodeEntry fromJson(const json& j) {
   e.operatorName = j.value("operator", "");
   e.tags = j.value("tags", std::vector<std::string>{});
   e.interventions = j.value("interventions", 0);
+  e.notes = j.value("notes", "");
+  e.segments = j.value("segments", std::size_t{0});
   return e;
-}
-
-std::vector<std::string> splitTags(const std::string& text) {
-  std::vector<std::string> tags;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) tags.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return tags;
 }
 
 }  // namespace
@@ -108,10 +100,13 @@ EpisodeEntry describeEpisode(const std::string& path) {
     e.duration = s.fps > 0 ? static_cast<double>(s.ticks) / s.fps : 0.0;
     for (const CameraSummary& cam : s.cameras)
       e.frames[cam.name] = cam.frames;
-    e.task = s.task;
-    e.success = s.success;
-    e.operatorName = s.operatorName;
-    e.tags = splitTags(s.tags);
+    const EpisodeLabels labels = readLabels(path);  // the labels as last saved, over the recorded attributes
+    e.task = labels.task;
+    e.success = labels.success;
+    e.operatorName = labels.operatorName;
+    e.tags = labels.tags;
+    e.notes = labels.notes;
+    e.segments = labels.segments.size();
     e.interventions = s.interventions;
   } catch (const std::exception& error) {
     e.status = EpisodeStatus::Damaged;

@@ -31,6 +31,9 @@ struct EpisodeEntry {
   std::string operatorName;
   std::vector<std::string> tags;
   int interventions = 0;
+  std::string notes;
+  std::size_t segments = 0;  // language segments on the timeline
+  bool labelled() const { return !task.empty() && success.has_value(); }
 };
 
 // Reads one episode file into an entry; a file that cannot be read becomes a Damaged entry.

@@ -14,6 +14,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "recorder/h5.hpp"
+#include "recorder/labels.hpp"
 
 namespace flywheel {
 
@@ -190,6 +191,11 @@ void EpisodeWriter::createLayout() {
   h5::writeStringAttribute(file, "tags", tags);
   const bool jpeg = info_.imageStorage == ImageStorage::Jpeg;
   h5::writeBoolAttribute(file, "compress", jpeg);
+  EpisodeLabels labels;
+  labels.task = info_.task;
+  labels.tags = info_.tags;
+  labels.operatorName = info_.operatorName;
+  createLabelSlots(file, labels);
 
   const hsize_t joints = info_.joints;
   h5::Handle observations =
@@ -460,6 +466,12 @@ void EpisodeWriter::finish(std::optional<bool> success) {
       }
       h5::writeDoubleAttribute(file, "duration_s", static_cast<double>(datasets_->rows) / info_.fps);
       if (success) h5::writeBoolAttribute(file, "success", *success);
+      EpisodeLabels labels;
+      labels.task = info_.task;
+      labels.tags = info_.tags;
+      labels.operatorName = info_.operatorName;
+      labels.success = success;
+      setRecordedLabels(file, labels);
       h5::writeBoolAttribute(file, "complete", true);
     }
     datasets_.reset();  // closes every dataset, then the file

@@ -1,0 +1,190 @@
+#include "recorder/labels.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "recorder/episode_writer.hpp"
+#include "recorder/h5.hpp"
+
+namespace flywheel {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+std::string EpisodeLabels::toJson() const {
+  json j{{"version", 1}, {"task", task}, {"notes", notes}, {"tags", tags}, {"operator", operatorName}};
+  j["success"] = success ? json(*success) : json(nullptr);
+  j["segments"] = json::array();
+  for (const Segment& s : segments) j["segments"].push_back({{"start", s.start}, {"end", s.end}, {"text", s.text}});
+  return j.dump();
+}
+
+EpisodeLabels EpisodeLabels::fromJson(const std::string& text) {
+  try {
+    json j = json::parse(text);
+    EpisodeLabels labels;
+    labels.task = j.value("task", "");
+    if (j.contains("success") && j["success"].is_boolean()) labels.success = j["success"].get<bool>();
+    labels.notes = j.value("notes", "");
+    labels.tags = j.value("tags", std::vector<std::string>{});
+    labels.operatorName = j.value("operator", "");
+    for (const json& s : j.value("segments", json::array()))
+      labels.segments.push_back({s.value("start", 0.0), s.value("end", 0.0), s.value("text", "")});
+    return labels;
+  } catch (const json::exception& e) {
+    throw RecorderError(std::string("labels are not valid JSON: ") + e.what());
+  }
+}
+
+namespace {
+
+void writeSlot(hid_t group, const char* name, const std::string& text) {
+  if (text.size() >= kLabelSlotBytes) throw RecorderError("labels take " + std::to_string(text.size()) + " bytes, more than the 64 KiB slot");
+  std::vector<std::uint8_t> bytes(kLabelSlotBytes, 0);
+  std::copy(text.begin(), text.end(), bytes.begin());
+  h5::Handle slot = h5::dataset(h5::check(H5Dopen2(group, name, H5P_DEFAULT), std::string("open ") + name));
+  h5::check(H5Dwrite(slot, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), std::string("write ") + name);
+}
+
+std::string readSlot(hid_t group, const char* name) {
+  std::vector<std::uint8_t> bytes(kLabelSlotBytes, 0);
+  h5::Handle slot = h5::dataset(h5::check(H5Dopen2(group, name, H5P_DEFAULT), std::string("open ") + name));
+  h5::check(H5Dread(slot, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), std::string("read ") + name);
+  return std::string(reinterpret_cast<const char*>(bytes.data()), strnlen(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+void createDataset(hid_t group, const char* name, hsize_t size) {
+  h5::Handle space = h5::space(size > 1 ? H5Screate_simple(1, &size, nullptr) : H5Screate(H5S_SCALAR));
+  h5::Handle dcpl = h5::plist(H5Pcreate(H5P_DATASET_CREATE));
+  H5Pset_layout(dcpl, H5D_CONTIGUOUS);
+  H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);  // the bytes exist from the start: saves only overwrite them
+  h5::Handle ds = h5::dataset(h5::check(H5Dcreate2(group, name, H5T_STD_U8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                                        std::string("create ") + name));
+}
+
+std::uint8_t readCurrent(hid_t group) {
+  std::uint8_t current = 0;
+  h5::Handle ds = h5::dataset(h5::check(H5Dopen2(group, "current", H5P_DEFAULT), "open current"));
+  h5::check(H5Dread(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &current), "read current");
+  return current;
+}
+
+void syncFile(hid_t file) {
+  h5::check(H5Fflush(file, H5F_SCOPE_LOCAL), "flush");
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle) ::fdatasync(*static_cast<int*>(handle));
+}
+
+// For the kill-during-save test: a pause between writing the idle slot and flipping `current`.
+void testPause() {
+  if (const char* ms = std::getenv("FLYWHEEL_TEST_LABEL_SAVE_PAUSE_MS"))
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(ms)));
+}
+
+EpisodeLabels labelsFromAttributes(hid_t file) {
+  EpisodeLabels labels;
+  auto text = [&](const char* name) { return h5::hasAttribute(file, name) ? h5::readStringAttribute(file, name) : ""; };
+  labels.task = text("task");
+  labels.operatorName = text("operator");
+  std::string tags = text("tags");
+  for (std::size_t start = 0; start < tags.size();) {
+    std::size_t end = tags.find(',', start);
+    if (end == std::string::npos) end = tags.size();
+    if (end > start) labels.tags.push_back(tags.substr(start, end - start));
+    start = end + 1;
+  }
+  if (h5::hasAttribute(file, "success")) labels.success = h5::readBoolAttribute(file, "success");
+  return labels;
+}
+
+hid_t openEpisode(const std::string& path, unsigned flags) {
+  h5::quietErrors();
+  if (!fs::exists(path)) throw RecorderError(path + ": no such file");
+  hid_t file = H5Fopen(path.c_str(), flags, H5P_DEFAULT);
+  if (file < 0) throw RecorderError(path + ": cannot be opened (damaged, or not an HDF5 file)");
+  return file;
+}
+
+}  // namespace
+
+void createLabelSlots(long long file, const EpisodeLabels& initial) {
+  h5::Handle group = h5::group(h5::check(H5Gcreate2(file, "annotations", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create /annotations"));
+  h5::writeStringAttribute(group, "format", "labels as UTF-8 JSON in slot_a or slot_b (zero-padded); current: 0 = a, 1 = b");
+  createDataset(group, "slot_a", kLabelSlotBytes);
+  createDataset(group, "slot_b", kLabelSlotBytes);
+  createDataset(group, "current", 1);
+  writeSlot(group, "slot_a", initial.toJson());
+  const std::uint8_t zero = 0;
+  h5::Handle current = h5::dataset(H5Dopen2(group, "current", H5P_DEFAULT));
+  h5::check(H5Dwrite(current, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &zero), "write current");
+}
+
+void setRecordedLabels(long long file, const EpisodeLabels& labels) {
+  h5::Handle group = h5::group(h5::check(H5Gopen2(file, "annotations", H5P_DEFAULT), "open /annotations"));
+  writeSlot(group, "slot_a", labels.toJson());
+}
+
+bool hasLabelSlots(const std::string& path) {
+  h5::Handle file = h5::file(openEpisode(path, H5F_ACC_RDONLY));
+  return H5Lexists(file, "annotations", H5P_DEFAULT) > 0;
+}
+
+EpisodeLabels readLabels(const std::string& path) {
+  h5::Handle file = h5::file(openEpisode(path, H5F_ACC_RDONLY));
+  try {
+    if (H5Lexists(file, "annotations", H5P_DEFAULT) <= 0) return labelsFromAttributes(file);
+    h5::Handle group = h5::group(H5Gopen2(file, "annotations", H5P_DEFAULT));
+    return EpisodeLabels::fromJson(readSlot(group, readCurrent(group) == 0 ? "slot_a" : "slot_b"));
+  } catch (const h5::Error& e) {
+    throw RecorderError(path + ": cannot read the labels: " + e.what());
+  } catch (const RecorderError& e) {
+    throw RecorderError(path + ": " + e.what());
+  }
+}
+
+void writeLabels(const std::string& path, const EpisodeLabels& labels) {
+  if (!hasLabelSlots(path)) {
+    // An episode recorded before labels had slots: give a copy the slots, then swap it in atomically.
+    const std::string copy = path + ".labels-tmp";
+    fs::copy_file(path, copy, fs::copy_options::overwrite_existing);
+    {
+      h5::Handle file = h5::file(openEpisode(copy, H5F_ACC_RDWR));
+      createLabelSlots(file, labelsFromAttributes(file));
+      syncFile(file);
+    }
+    fs::rename(copy, path);
+  }
+  h5::Handle file = h5::file(openEpisode(path, H5F_ACC_RDWR));
+  try {
+    h5::Handle group = h5::group(h5::check(H5Gopen2(file, "annotations", H5P_DEFAULT), "open /annotations"));
+    const std::uint8_t idle = readCurrent(group) == 0 ? 1 : 0;
+    writeSlot(group, idle == 0 ? "slot_a" : "slot_b", labels.toJson());
+    syncFile(file);  // the new labels are on disk before anything points at them
+    testPause();
+    h5::Handle current = h5::dataset(H5Dopen2(group, "current", H5P_DEFAULT));
+    h5::check(H5Dwrite(current, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &idle), "write current");
+    syncFile(file);
+  } catch (const h5::Error& e) {
+    throw RecorderError(path + ": saving the labels failed: " + e.what() + " (the previous labels are kept)");
+  }
+}
+
+std::string validateSegments(const std::vector<Segment>& segments, double duration) {
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const Segment& s = segments[i];
+    const std::string which = "segment " + std::to_string(i + 1) + " ('" + s.text + "')";
+    if (s.text.empty()) return "segment " + std::to_string(i + 1) + " has no text";
+    if (!(s.start < s.end)) return which + " ends before it starts";
+    if (s.start < 0.0 || s.end > duration + 1e-6)
+      return which + " lies outside the episode (0 to " + std::to_string(duration) + " s)";
+  }
+  return "";
+}
+
+}  // namespace flywheel

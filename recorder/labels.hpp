@@ -1,0 +1,52 @@
+// Language labels of an episode: the instruction (task), success, notes, tags, operator, and segments of
+// (start, end, text) on the episode's timeline for long tasks.
+//
+// Stored inside the episode file without ever touching its structure: /annotations holds two fixed-size
+// byte slots (slot_a, slot_b, 64 KiB each, UTF-8 JSON, zero-padded) and `current` (0 or 1) naming the live
+// one. A save writes the idle slot, syncs it, then flips `current` and syncs again: a crash or kill at any
+// moment leaves the old labels or the new ones, and the recording itself is never rewritten.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flywheel {
+
+struct Segment {
+  double start = 0.0;  // seconds from the episode's first tick
+  double end = 0.0;
+  std::string text;
+  bool operator==(const Segment&) const = default;
+};
+
+struct EpisodeLabels {
+  std::string task;
+  std::optional<bool> success;
+  std::string notes;
+  std::vector<std::string> tags;
+  std::string operatorName;
+  std::vector<Segment> segments;
+  bool operator==(const EpisodeLabels&) const = default;
+
+  std::string toJson() const;
+  static EpisodeLabels fromJson(const std::string& json);  // throws RecorderError when it is not labels
+};
+
+constexpr std::size_t kLabelSlotBytes = 64 * 1024;
+
+// Creates the slots in a file being written (the recorder does this for every new episode), and sets the
+// labels a take is saved with (slot a, still live: nobody has labelled the file yet).
+void createLabelSlots(long long file, const EpisodeLabels& initial);
+void setRecordedLabels(long long file, const EpisodeLabels& labels);
+
+// The labels of an episode: from the live slot, or from the recorded attributes for files without slots.
+EpisodeLabels readLabels(const std::string& episodePath);
+bool hasLabelSlots(const std::string& episodePath);
+// Saves crash-safely (see above). Files recorded without slots are first given them through a copy that
+// replaces the original atomically. Throws RecorderError naming the file.
+void writeLabels(const std::string& episodePath, const EpisodeLabels& labels);
+// Checks segments: inside the episode, start < end, text not empty. Returns the problem or "".
+std::string validateSegments(const std::vector<Segment>& segments, double duration);
+
+}  // namespace flywheel

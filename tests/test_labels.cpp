@@ -1,0 +1,128 @@
+// Language labels: they round trip through the episode file and the dataset index, alternate between the
+// two slots, upgrade older files, and concurrent index updates lose nothing.
+#include <QtTest>
+
+#include <QTemporaryDir>
+#include <filesystem>
+#include <thread>
+
+#include "recorder/dataset_index.hpp"
+#include "recorder/episode_reader.hpp"
+#include "recorder/episode_recorder.hpp"
+#include "recorder/h5.hpp"
+#include "recorder/labels.hpp"
+#include "sim_harness.hpp"
+
+using namespace flywheel;
+using namespace flywheel::testing;
+
+namespace {
+
+std::string recordEpisode(const DatasetFolder& dataset, unsigned seed) {
+  RigConfig config = loadRigConfig("sim");
+  SimHarness harness(config);
+  harness.world().resetEpisode(seed);
+  EpisodeRecorder recorder(true);
+  harness.loop->setSink(&recorder);
+  std::string path = recorder.begin(dataset, EpisodeRecorder::infoFor(config, "wipe the counter"), 100);
+  harness.loop->runTicks(100);
+  recorder.end(true);
+  return path;
+}
+
+EpisodeLabels sampleLabels() {
+  EpisodeLabels labels;
+  labels.task = "wipe the counter";
+  labels.success = false;
+  labels.notes = "sponge slipped — «retry»";
+  labels.tags = {"kitchen", "hard"};
+  labels.operatorName = "ana";
+  labels.segments = {{0.0, 0.8, "pick up the sponge"}, {0.8, 1.9, "wipe the counter"}};
+  return labels;
+}
+
+}  // namespace
+
+class LabelTest : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void recordedEpisodeHasItsLabels() {
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    std::string path = recordEpisode(dataset, 1);
+    QVERIFY(hasLabelSlots(path));
+    EpisodeLabels labels = readLabels(path);
+    QCOMPARE(labels.task, std::string("wipe the counter"));
+    QCOMPARE(labels.success, std::optional<bool>(true));
+    QVERIFY(labels.segments.empty());
+  }
+
+  void roundTripThroughFileAndIndex() {
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    std::string path = recordEpisode(dataset, 2);
+    const std::vector<double> qpos = EpisodeReader(path).readDoubles("/observations/qpos");
+    EpisodeLabels labels = sampleLabels();
+    writeLabels(path, labels);
+    QCOMPARE(readLabels(path), labels);
+    labels.segments.push_back({1.9, 2.0, "put it down"});
+    labels.success = true;
+    writeLabels(path, labels);  // the other slot this time
+    QCOMPARE(readLabels(path), labels);
+    QCOMPARE(EpisodeReader(path).readDoubles("/observations/qpos"), qpos);  // the recording is untouched
+
+    DatasetIndex index(dataset.path());
+    index.update(path);
+    auto entries = index.read();
+    QCOMPARE(entries.size(), std::size_t(1));
+    QCOMPARE(entries[0].segments, std::size_t(3));
+    QCOMPARE(entries[0].notes, labels.notes);
+    QCOMPARE(entries[0].success, std::optional<bool>(true));
+    QCOMPARE(entries[0].tags, labels.tags);
+    QVERIFY(entries[0].labelled());
+  }
+
+  void olderFilesAreUpgradedByCopy() {
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    std::string path = recordEpisode(dataset, 3);
+    {  // make it look like a file recorded before label slots existed
+      h5::Handle file = h5::file(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+      H5Ldelete(file, "annotations", H5P_DEFAULT);
+    }
+    QVERIFY(!hasLabelSlots(path));
+    QCOMPARE(readLabels(path).task, std::string("wipe the counter"));  // from the recorded attributes
+    writeLabels(path, sampleLabels());
+    QVERIFY(hasLabelSlots(path));
+    QCOMPARE(readLabels(path), sampleLabels());
+    QVERIFY(!std::filesystem::exists(path + ".labels-tmp"));
+    QCOMPARE(EpisodeReader(path).summary().ticks, std::size_t(100));
+  }
+
+  void segmentsAreChecked() {
+    QCOMPARE(validateSegments({{0.0, 1.0, "a"}}, 2.0), std::string());
+    QVERIFY(!validateSegments({{1.0, 0.5, "a"}}, 2.0).empty());
+    QVERIFY(!validateSegments({{0.0, 3.0, "a"}}, 2.0).empty());
+    QVERIFY(!validateSegments({{0.0, 1.0, ""}}, 2.0).empty());
+  }
+
+  void concurrentIndexUpdatesLoseNothing() {
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    std::vector<std::string> paths{recordEpisode(dataset, 4), recordEpisode(dataset, 5), recordEpisode(dataset, 6)};
+    DatasetIndex index(dataset.path());
+    std::vector<std::thread> writers;
+    for (const std::string& path : paths)
+      writers.emplace_back([&index, path] {
+        for (int i = 0; i < 15; ++i) index.update(path);
+      });
+    for (auto& w : writers) w.join();
+    auto entries = index.read();
+    QCOMPARE(entries.size(), paths.size());
+    for (std::size_t i = 0; i < paths.size(); ++i)
+      QCOMPARE(entries[i].file, std::filesystem::path(paths[i]).filename().string());
+  }
+};
+
+QTEST_GUILESS_MAIN(LabelTest)
+#include "test_labels.moc"
