@@ -106,13 +106,18 @@ int main(int argc, char** argv) {
                            "Sample the ranges this long instead of until Enter");
 
   LabelOptions label;
-  auto* labelCmd = cli.add_subcommand("label", "Set the task, success, notes, tags and language segments of episodes.");
+  auto* labelCmd =
+      cli.add_subcommand("label", "Set the task, success, notes, tags and language segments of episodes.");
   labelCmd->add_option("FILES", label.files, "Episode files")->required()->check(CLI::ExistingFile);
   labelCmd->add_option("--task", label.task, "The language instruction");
-  labelCmd->add_option("--success", label.success, "yes, no or unknown")->check(CLI::IsMember({"yes", "no", "unknown"}));
+  labelCmd->add_option("--success", label.success, "yes, no or unknown")
+      ->check(CLI::IsMember({"yes", "no", "unknown"}));
   labelCmd->add_option("--notes", label.notes, "Free text");
-  labelCmd->add_option("--tag", label.tags, "Tags (replace the episode's tags; repeat for more)")->allow_extra_args(false);
-  labelCmd->add_option("--segment", label.segments, "START:END:TEXT in seconds, e.g. 0:2.5:pick up the sponge (repeat)")
+  labelCmd->add_option("--tag", label.tags, "Tags (replace the episode's tags; repeat for more)")
+      ->allow_extra_args(false);
+  labelCmd
+      ->add_option("--segment", label.segments,
+                   "START:END:TEXT in seconds, e.g. 0:2.5:pick up the sponge (repeat)")
       ->allow_extra_args(false);
   labelCmd->add_flag("--clear-segments", label.clearSegments, "Remove the existing segments first");
 
@@ -130,9 +135,14 @@ int main(int argc, char** argv) {
   renameCmd->add_option("--to", renameTo, "The task as it should be")->required();
 
   ExportOptions exportOptions;
-  auto* exportCmd = cli.add_subcommand("export-manifest", "Write a JSON or CSV manifest of episodes and labels.");
-  exportCmd->add_option("DIR", exportOptions.folder, "Dataset folder")->required()->check(CLI::ExistingDirectory);
-  exportCmd->add_option("--format", exportOptions.format, "json or csv")->capture_default_str()->check(CLI::IsMember({"json", "csv"}));
+  auto* exportCmd =
+      cli.add_subcommand("export-manifest", "Write a JSON or CSV manifest of episodes and labels.");
+  exportCmd->add_option("DIR", exportOptions.folder, "Dataset folder")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  exportCmd->add_option("--format", exportOptions.format, "json or csv")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"json", "csv"}));
   exportCmd->add_option("--out", exportOptions.out, "File to write (default: standard output)");
 
   BenchOptions bench;

@@ -45,7 +45,9 @@ json toJson(const EpisodeEntry& e) {
          {"task", e.task},
          {"operator", e.operatorName},
          {"tags", e.tags},
-         {"interventions", e.interventions}, {"notes", e.notes}, {"segments", e.segments},
+         {"interventions", e.interventions},
+         {"notes", e.notes},
+         {"segments", e.segments},
          {"labelled", e.labelled()}};
   j["success"] = e.success ? json(*e.success) : json(nullptr);
   if (!e.problem.empty()) j["problem"] = e.problem;

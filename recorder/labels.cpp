@@ -21,7 +21,8 @@ std::string EpisodeLabels::toJson() const {
   json j{{"version", 1}, {"task", task}, {"notes", notes}, {"tags", tags}, {"operator", operatorName}};
   j["success"] = success ? json(*success) : json(nullptr);
   j["segments"] = json::array();
-  for (const Segment& s : segments) j["segments"].push_back({{"start", s.start}, {"end", s.end}, {"text", s.text}});
+  for (const Segment& s : segments)
+    j["segments"].push_back({{"start", s.start}, {"end", s.end}, {"text", s.text}});
   return j.dump();
 }
 
@@ -45,18 +46,22 @@ EpisodeLabels EpisodeLabels::fromJson(const std::string& text) {
 namespace {
 
 void writeSlot(hid_t group, const char* name, const std::string& text) {
-  if (text.size() >= kLabelSlotBytes) throw RecorderError("labels take " + std::to_string(text.size()) + " bytes, more than the 64 KiB slot");
+  if (text.size() >= kLabelSlotBytes)
+    throw RecorderError("labels take " + std::to_string(text.size()) + " bytes, more than the 64 KiB slot");
   std::vector<std::uint8_t> bytes(kLabelSlotBytes, 0);
   std::copy(text.begin(), text.end(), bytes.begin());
   h5::Handle slot = h5::dataset(h5::check(H5Dopen2(group, name, H5P_DEFAULT), std::string("open ") + name));
-  h5::check(H5Dwrite(slot, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), std::string("write ") + name);
+  h5::check(H5Dwrite(slot, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()),
+            std::string("write ") + name);
 }
 
 std::string readSlot(hid_t group, const char* name) {
   std::vector<std::uint8_t> bytes(kLabelSlotBytes, 0);
   h5::Handle slot = h5::dataset(h5::check(H5Dopen2(group, name, H5P_DEFAULT), std::string("open ") + name));
-  h5::check(H5Dread(slot, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), std::string("read ") + name);
-  return std::string(reinterpret_cast<const char*>(bytes.data()), strnlen(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  h5::check(H5Dread(slot, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()),
+            std::string("read ") + name);
+  return std::string(reinterpret_cast<const char*>(bytes.data()),
+                     strnlen(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 void createDataset(hid_t group, const char* name, hsize_t size) {
@@ -64,8 +69,9 @@ void createDataset(hid_t group, const char* name, hsize_t size) {
   h5::Handle dcpl = h5::plist(H5Pcreate(H5P_DATASET_CREATE));
   H5Pset_layout(dcpl, H5D_CONTIGUOUS);
   H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);  // the bytes exist from the start: saves only overwrite them
-  h5::Handle ds = h5::dataset(h5::check(H5Dcreate2(group, name, H5T_STD_U8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
-                                        std::string("create ") + name));
+  h5::Handle ds =
+      h5::dataset(h5::check(H5Dcreate2(group, name, H5T_STD_U8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                            std::string("create ") + name));
 }
 
 std::uint8_t readCurrent(hid_t group) {
@@ -89,7 +95,9 @@ void testPause() {
 
 EpisodeLabels labelsFromAttributes(hid_t file) {
   EpisodeLabels labels;
-  auto text = [&](const char* name) { return h5::hasAttribute(file, name) ? h5::readStringAttribute(file, name) : ""; };
+  auto text = [&](const char* name) {
+    return h5::hasAttribute(file, name) ? h5::readStringAttribute(file, name) : "";
+  };
   labels.task = text("task");
   labels.operatorName = text("operator");
   std::string tags = text("tags");
@@ -114,8 +122,10 @@ hid_t openEpisode(const std::string& path, unsigned flags) {
 }  // namespace
 
 void createLabelSlots(long long file, const EpisodeLabels& initial) {
-  h5::Handle group = h5::group(h5::check(H5Gcreate2(file, "annotations", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create /annotations"));
-  h5::writeStringAttribute(group, "format", "labels as UTF-8 JSON in slot_a or slot_b (zero-padded); current: 0 = a, 1 = b");
+  h5::Handle group = h5::group(h5::check(
+      H5Gcreate2(file, "annotations", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create /annotations"));
+  h5::writeStringAttribute(group, "format",
+                           "labels as UTF-8 JSON in slot_a or slot_b (zero-padded); current: 0 = a, 1 = b");
   createDataset(group, "slot_a", kLabelSlotBytes);
   createDataset(group, "slot_b", kLabelSlotBytes);
   createDataset(group, "current", 1);

@@ -8,4 +8,8 @@ out=${2:-resources/screenshots}
 rig=${3:-sim-aloha}
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
+# Two episodes to review, one labelled with language segments.
+"$flywheel" record --rig "$rig" --out "$data" --episodes 2 --seconds 8 --fast >/dev/null
+"$flywheel" label "$data/episode_0.hdf5" --success yes --notes "clean grasp" --tag demo \
+  --segment "0.4:2.6:reach the cube" --segment "2.6:4.2:grasp and lift it" --segment "4.2:6.6:place it in the bin" >/dev/null
 xvfb-run -a -s "-screen 0 1920x1080x24" "$flywheel" gui --rig "$rig" --out "$data" --screenshots "$out" --delay 3

@@ -6,9 +6,12 @@
 #include "app/gui/camera_tile.hpp"
 #include "app/gui/main_window.hpp"
 #include "app/gui/record_view.hpp"
+#include "app/gui/review_view.hpp"
+#include "app/gui/segment_timeline.hpp"
 #include "app/gui/setup_view.hpp"
 #include "devices/servo/servo_emulator.hpp"
 #include "recorder/episode_reader.hpp"
+#include "recorder/labels.hpp"
 
 using namespace flywheel;
 using namespace flywheel::gui;
@@ -111,6 +114,61 @@ class GuiTest : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(window.setupView()->armsTable()->item(1, 5)->text().contains("servo 1"), 3000);
   }
 
+  void addsASegmentWithTheMouse() {
+    QTemporaryDir dir;
+    MainWindow window(loadRigConfig("sim"), dir.path());
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.secondsBox()->setValue(2);
+    QTest::mouseClick(window.recordButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.lastSavedEpisode().isEmpty(), 10000);
+
+    window.tabs()->setCurrentWidget(window.reviewView());
+    ReviewView* review = window.reviewView();
+    QTRY_COMPARE(review->episodesTable()->rowCount(), 1);
+    review->episodesTable()->selectRow(0);
+    QTRY_COMPARE(review->currentPath(), window.lastSavedEpisode());
+    SegmentTimeline* timeline = review->timeline();
+    QTest::qWait(50);
+    // Drag across the middle half of the 2 s timeline: a segment from about 0.5 s to 1.5 s.
+    const int y = timeline->height() / 2, left = 8 + (timeline->width() - 16) / 4,
+              right = 8 + 3 * (timeline->width() - 16) / 4;
+    QTest::mousePress(timeline, Qt::LeftButton, Qt::NoModifier, QPoint(left, y));
+    for (int x = left; x <= right; x += 10) {
+      QMouseEvent move(QEvent::MouseMove, QPointF(x, y), timeline->mapToGlobal(QPointF(x, y)), Qt::NoButton,
+                       Qt::LeftButton, Qt::NoModifier);
+      QApplication::sendEvent(timeline, &move);
+    }
+    QTest::mouseRelease(timeline, Qt::LeftButton, Qt::NoModifier, QPoint(right, y));
+    QCOMPARE(timeline->segments().size(), std::size_t(1));
+    timeline->setSelectedText("reach for the cube");
+    review->successBox()->setCurrentIndex(2);  // failure
+    QVERIFY(review->dirty());
+    QSignalSpy messages(review, &ReviewView::message);
+    QTest::mouseClick(review->saveButton(), Qt::LeftButton);
+    QVERIFY2(!review->dirty(),
+             messages.isEmpty() ? "no message" : qPrintable(messages.last().at(0).toString()));
+
+    EpisodeLabels labels = readLabels(window.lastSavedEpisode().toStdString());
+    QCOMPARE(labels.segments.size(), std::size_t(1));
+    QCOMPARE(labels.segments[0].text, std::string("reach for the cube"));
+    QVERIFY2(std::abs(labels.segments[0].start - 0.5) < 0.1 && std::abs(labels.segments[0].end - 1.5) < 0.1,
+             qPrintable(QString("%1 .. %2").arg(labels.segments[0].start).arg(labels.segments[0].end)));
+    QCOMPARE(labels.success, std::optional<bool>(false));
+    QCOMPARE(review->episodesTable()->item(0, 6)->text(), QString("1"));  // the browser shows the new count
+
+    // Undo of unsaved edits: delete the selected segment, then take it back.
+    QCOMPARE(timeline->selected(), 0);
+    timeline->setFocus();
+    QTest::keyClick(timeline, Qt::Key_Delete);
+    QCOMPARE(timeline->segments().size(), std::size_t(0));
+    QVERIFY(review->dirty());
+    review->undo();
+    QCOMPARE(timeline->segments().size(), std::size_t(1));
+    QVERIFY(!review->dirty());
+  }
+
   void setupListsArmsAndReconnects() {
     QTemporaryDir dir;
     MainWindow window(loadRigConfig("so100-emulated"), dir.path());
@@ -129,5 +187,6 @@ class GuiTest : public QObject {
   }
 };
 
+// Defined after the class: records a short episode through the window first.
 QTEST_MAIN(GuiTest)
 #include "test_gui.moc"

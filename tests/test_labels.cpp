@@ -109,14 +109,17 @@ class LabelTest : public QObject {
   void concurrentIndexUpdatesLoseNothing() {
     QTemporaryDir dir;
     DatasetFolder dataset(dir.path().toStdString());
-    std::vector<std::string> paths{recordEpisode(dataset, 4), recordEpisode(dataset, 5), recordEpisode(dataset, 6)};
+    std::vector<std::string> paths{recordEpisode(dataset, 4), recordEpisode(dataset, 5),
+                                   recordEpisode(dataset, 6)};
     DatasetIndex index(dataset.path());
     std::vector<std::thread> writers;
     for (const std::string& path : paths)
       writers.emplace_back([&index, path] {
-        for (int i = 0; i < 15; ++i) index.update(path);
+        for (int i = 0; i < 15; ++i)
+          index.update(path);
       });
-    for (auto& w : writers) w.join();
+    for (auto& w : writers)
+      w.join();
     auto entries = index.read();
     QCOMPARE(entries.size(), paths.size());
     for (std::size_t i = 0; i < paths.size(); ++i)

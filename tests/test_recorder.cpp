@@ -87,6 +87,8 @@ class RecorderTest : public QObject {
       if (d.path.starts_with("/observations/images/")) {
         QCOMPARE(d.dtype, std::string("uint8"));
         QCOMPARE(d.shape, (std::vector<unsigned long long>{60, 480, 640, 3}));
+      } else if (d.path.starts_with("/annotations/")) {
+        QCOMPARE(d.dtype, std::string("uint8"));  // the label slots
       } else {
         QCOMPARE(d.dtype, std::string("float64"));
       }

@@ -13,6 +13,7 @@
 #include "app/gui/calibration_dialog.hpp"
 #include "app/gui/camera_tile.hpp"
 #include "app/gui/record_view.hpp"
+#include "app/gui/review_view.hpp"
 #include "app/gui/setup_view.hpp"
 #include "devices/servo/servo_arm.hpp"
 
@@ -46,6 +47,12 @@ MainWindow::MainWindow(RigConfig config, const QString& datasetFolder, QWidget* 
   statusBar()->addPermanentWidget(busLabel_);
   statusBar()->addPermanentWidget(diskLabel_);
 
+  review_ = new ReviewView(dataset_, this);
+  connect(review_, &ReviewView::message, this,
+          [this](const QString& text) { statusBar()->showMessage(text, 10000); });
+  connect(tabs_, &QTabWidget::currentChanged, this, [this] {
+    if (tabs_->currentWidget() == review_ && !review_->dirty()) review_->reloadEpisodes();
+  });
   useRig(std::move(config));
   connect(&refreshTimer_, &QTimer::timeout, this, &MainWindow::refresh);
   refreshTimer_.start(33);  // screen rate; cameras and the loop run on their own threads
@@ -83,7 +90,9 @@ const std::vector<CameraTile*>& MainWindow::cameraTiles() const {
 // with the error in the banner, so the operator can fix the port and try again.
 void MainWindow::useRig(RigConfig config) {
   const int tab = tabs_->count() > 0 ? tabs_->currentIndex() : 1;
+  tabs_->blockSignals(true);
   tabs_->clear();
+  tabs_->blockSignals(false);
   delete record_;
   delete setup_;
   record_ = nullptr;
@@ -103,6 +112,7 @@ void MainWindow::useRig(RigConfig config) {
   } catch (const std::exception& e) {
     studio_.reset();
     showError(QString("The rig could not start: %1").arg(e.what()));
+    tabs_->addTab(review_, "Review && Label");
     return;
   }
   setup_->setPreviews(studio_->rig().cameras());
@@ -111,6 +121,7 @@ void MainWindow::useRig(RigConfig config) {
           [this](const QString& text) { statusBar()->showMessage(text, 15000); });
   connect(record_, &RecordView::failed, this, &MainWindow::showError);
   tabs_->addTab(record_, "Teleoperate && Record");
+  tabs_->addTab(review_, "Review && Label");
   tabs_->setCurrentIndex(std::min(tab, tabs_->count() - 1));
 }
 
@@ -232,7 +243,7 @@ void saveScreenshots(QApplication& application, gui::MainWindow& window, const Q
         QApplication::processEvents();
         QThread::msleep(25);
       }
-      const QString name = tab == 0 ? "setup" : "record";
+      const QString name = tab == 0 ? "setup" : tab == 1 ? "record" : "review";
       const QString file = QString("%1/%2-%3x%4.png").arg(folder, name).arg(size.width()).arg(size.height());
       std::printf("%s %s\n", window.grab().save(file) ? "saved" : "could not save",
                   file.toUtf8().constData());

@@ -19,6 +19,7 @@ namespace flywheel::gui {
 
 class CameraTile;
 class RecordView;
+class ReviewView;
 class SetupView;
 
 class MainWindow : public QMainWindow {
@@ -31,6 +32,7 @@ class MainWindow : public QMainWindow {
   QTabWidget* tabs() const { return tabs_; }
   RecordView* recordView() const { return record_; }
   SetupView* setupView() const { return setup_; }
+  ReviewView* reviewView() const { return review_; }
   QLabel* errorBanner() const { return banner_; }
   Studio* studio() const { return studio_.get(); }
   QPushButton* recordButton() const;
@@ -58,6 +60,7 @@ class MainWindow : public QMainWindow {
   QTabWidget* tabs_ = nullptr;
   SetupView* setup_ = nullptr;
   RecordView* record_ = nullptr;
+  ReviewView* review_ = nullptr;  // lives across rig changes: it only needs the dataset
   QLabel* banner_ = nullptr;
   QLabel* loopLabel_ = nullptr;
   QLabel* camerasLabel_ = nullptr;

@@ -109,7 +109,9 @@ void RecordView::buildUi() {
   connect(rerecordButton_, &QPushButton::clicked, this, &RecordView::rerecord);
   connect(discardButton_, &QPushButton::clicked, this, &RecordView::discard);
   auto shortcut = [this](QKeySequence key, auto slot) {
-    auto* s = new QShortcut(key, this, slot);
+    auto* s = new QShortcut(key, this, [this, slot] {
+      if (isVisible()) slot();  // window-wide, but only while this view shows
+    });
     s->setContext(Qt::WindowShortcut);
   };
   shortcut(QKeySequence(Qt::Key_R), [this] {

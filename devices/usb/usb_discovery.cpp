@@ -150,8 +150,10 @@ UsbWatcher::~UsbWatcher() {
 // reports the tty path and serial number that libusb does not know.
 std::set<std::string> UsbWatcher::snapshot() const {
   std::set<std::string> present;
-  for (const auto& a : listSerialAdapters(sysfsRoot_, devRoot_)) present.insert(describe(a));
-  for (const auto& v : listVideoDevices(sysfsRoot_, devRoot_)) present.insert("camera " + v.name + " at " + v.path);
+  for (const auto& a : listSerialAdapters(sysfsRoot_, devRoot_))
+    present.insert(describe(a));
+  for (const auto& v : listVideoDevices(sysfsRoot_, devRoot_))
+    present.insert("camera " + v.name + " at " + v.path);
   return present;
 }
 

@@ -1,0 +1,418 @@
+#include "app/gui/review_view.hpp"
+
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QPainter>
+#include <QPainterPath>
+#include <QShortcut>
+#include <QSplitter>
+#include <QVBoxLayout>
+#include <cmath>
+#include <filesystem>
+
+#include "app/gui/segment_timeline.hpp"
+#include "recorder/dataset_index.hpp"
+
+namespace flywheel::gui {
+
+// Every follower joint over the whole episode, normalised per joint, with the playhead.
+class JointPlot : public QWidget {
+ public:
+  explicit JointPlot(QWidget* parent) : QWidget(parent) { setMinimumHeight(110); }
+  void setData(std::vector<double> qpos, std::size_t joints) {
+    qpos_ = std::move(qpos);
+    joints_ = joints;
+    update();
+  }
+  void setPlayhead(double fraction) {
+    playhead_ = fraction;
+    update();
+  }
+
+ protected:
+  void paintEvent(QPaintEvent*) override {
+    QPainter p(this);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.fillRect(rect(), QColor(30, 32, 38));
+    if (joints_ == 0 || qpos_.size() < 2 * joints_) return;
+    const std::size_t ticks = qpos_.size() / joints_;
+    for (std::size_t j = 0; j < joints_; ++j) {
+      double lo = 1e9, hi = -1e9;
+      for (std::size_t t = 0; t < ticks; ++t) {
+        lo = std::min(lo, qpos_[t * joints_ + j]);
+        hi = std::max(hi, qpos_[t * joints_ + j]);
+      }
+      const double span = std::max(hi - lo, 1e-6);
+      QPainterPath path;
+      for (std::size_t t = 0; t < ticks; ++t) {
+        QPointF point(static_cast<double>(t) / (ticks - 1) * width(),
+                      height() - 4 - (qpos_[t * joints_ + j] - lo) / span * (height() - 8));
+        t == 0 ? path.moveTo(point) : path.lineTo(point);
+      }
+      p.setPen(QPen(QColor::fromHsv(static_cast<int>(j * 360 / joints_), 160, 230), 1.2));
+      p.drawPath(path);
+    }
+    p.setPen(QPen(QColor(255, 80, 80), 2));
+    p.drawLine(QPointF(playhead_ * width(), 0), QPointF(playhead_ * width(), height()));
+  }
+
+ private:
+  std::vector<double> qpos_;
+  std::size_t joints_ = 0;
+  double playhead_ = 0.0;
+};
+
+// One camera's frame at the playhead, scaled to fit whatever size the layout gives it.
+class FrameView : public QWidget {
+ public:
+  explicit FrameView(QString name, QWidget* parent) : QWidget(parent), name_(std::move(name)) {
+    setMinimumSize(160, 120);
+  }
+  void show(const Image& image) {
+    image_ = image;
+    error_.clear();
+    update();
+  }
+  void showError(const QString& error) {
+    error_ = error;
+    update();
+  }
+
+ protected:
+  void paintEvent(QPaintEvent*) override {
+    QPainter p(this);
+    p.fillRect(rect(), QColor(24, 26, 30));
+    if (!image_.empty() && error_.isEmpty()) {
+      QImage view(image_.pixels.get(), image_.width, image_.height, image_.width * 3, QImage::Format_RGB888);
+      QSize size = view.size().scaled(this->size(), Qt::KeepAspectRatio);
+      p.setRenderHint(QPainter::SmoothPixmapTransform);
+      p.drawImage(QRect(QPoint((width() - size.width()) / 2, (height() - size.height()) / 2), size), view);
+    }
+    p.setPen(error_.isEmpty() ? Qt::white : QColor(240, 90, 90));
+    p.drawText(rect().adjusted(8, 6, -8, -6), Qt::AlignTop | Qt::AlignLeft | Qt::TextWordWrap,
+               error_.isEmpty() ? name_ : error_);
+  }
+
+ private:
+  QString name_;
+  Image image_;
+  QString error_;
+};
+
+namespace {
+
+QString q(const std::string& text) {
+  return QString::fromStdString(text);
+}
+
+// Sorts numerically where a cell holds a number.
+class SortableItem : public QTableWidgetItem {
+ public:
+  SortableItem(const QString& text, double key) : QTableWidgetItem(text), key_(key) {}
+  bool operator<(const QTableWidgetItem& other) const override {
+    auto* sortable = dynamic_cast<const SortableItem*>(&other);
+    return sortable ? key_ < sortable->key_ : QTableWidgetItem::operator<(other);
+  }
+
+ private:
+  double key_;
+};
+
+}  // namespace
+
+ReviewView::ReviewView(const DatasetFolder& dataset, QWidget* parent) : QWidget(parent), dataset_(dataset) {
+  buildUi();
+  reloadEpisodes();
+}
+
+ReviewView::~ReviewView() = default;
+
+void ReviewView::buildUi() {
+  auto* layout = new QHBoxLayout(this);
+  auto* splitter = new QSplitter(this);
+  layout->addWidget(splitter);
+
+  auto* browser = new QWidget(splitter);
+  auto* browserLayout = new QVBoxLayout(browser);
+  browserLayout->setContentsMargins(0, 0, 0, 0);
+  episodes_ = new QTableWidget(0, 8, browser);
+  episodes_->setHorizontalHeaderLabels(
+      {"#", "Status", "Seconds", "Task", "Success", "Labelled", "Segments", "Interventions"});
+  episodes_->verticalHeader()->setVisible(false);
+  episodes_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  episodes_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  episodes_->setSelectionMode(QAbstractItemView::SingleSelection);
+  episodes_->setSortingEnabled(true);
+  episodes_->horizontalHeader()->setStretchLastSection(true);
+  auto* reload = new QPushButton("Reload the dataset", browser);
+  browserLayout->addWidget(new QLabel(QString("<b>Episodes</b> in %1").arg(q(dataset_.path())), browser));
+  browserLayout->addWidget(episodes_, 1);
+  browserLayout->addWidget(reload);
+
+  auto* player = new QWidget(splitter);
+  auto* playerLayout = new QVBoxLayout(player);
+  playerLayout->setContentsMargins(0, 0, 0, 0);
+  framesBox_ = new QWidget(player);
+  new QGridLayout(framesBox_);
+  playerLayout->addWidget(framesBox_, 3);
+  auto* transport = new QHBoxLayout();
+  playButton_ = new QPushButton("Play  [Space]", player);
+  scrubber_ = new QSlider(Qt::Horizontal, player);
+  timeLabel_ = new QLabel("0.00 s", player);
+  transport->addWidget(playButton_);
+  transport->addWidget(scrubber_, 1);
+  transport->addWidget(timeLabel_);
+  playerLayout->addLayout(transport);
+  plot_ = new JointPlot(player);
+  playerLayout->addWidget(plot_, 1);
+  timeline_ = new SegmentTimeline(player);
+  playerLayout->addWidget(
+      new QLabel("Language segments: drag on the timeline to add one, drag to move or resize, "
+                 "double-click to edit, Delete to remove",
+                 player));
+  playerLayout->addWidget(timeline_);
+  segmentText_ = new QLineEdit(player);
+  segmentText_->setPlaceholderText("Text of the selected segment");
+  playerLayout->addWidget(segmentText_);
+
+  auto* fields = new QGroupBox("Episode", splitter);
+  auto* form = new QFormLayout(fields);
+  task_ = new QLineEdit(fields);
+  success_ = new QComboBox(fields);
+  success_->addItems({"unknown", "success", "failure"});
+  notes_ = new QPlainTextEdit(fields);
+  tags_ = new QLineEdit(fields);
+  tags_->setPlaceholderText("comma, separated");
+  saveButton_ = new QPushButton("Save labels  [Ctrl+S]", fields);
+  saveButton_->setObjectName("saveLabelsButton");
+  undoButton_ = new QPushButton("Undo  [Ctrl+Z]", fields);
+  form->addRow("Task", task_);
+  form->addRow("Outcome", success_);
+  form->addRow("Notes", notes_);
+  form->addRow("Tags", tags_);
+  form->addRow(saveButton_);
+  form->addRow(undoButton_);
+  splitter->setStretchFactor(0, 2);
+  splitter->setStretchFactor(1, 5);
+  splitter->setStretchFactor(2, 2);
+  splitter->setSizes({400, 900, 300});
+
+  connect(reload, &QPushButton::clicked, this, &ReviewView::reloadEpisodes);
+  connect(episodes_, &QTableWidget::itemSelectionChanged, this, [this] {
+    auto rows = episodes_->selectionModel()->selectedRows();
+    if (rows.isEmpty()) return;
+    const QString file = episodes_->item(rows.front().row(), 0)->data(Qt::UserRole).toString();
+    if (file != path_) openEpisode(file);
+  });
+  connect(scrubber_, &QSlider::valueChanged, this, &ReviewView::seek);
+  connect(playButton_, &QPushButton::clicked, this, &ReviewView::togglePlay);
+  connect(&player_, &QTimer::timeout, this, [this] {
+    if (scrubber_->value() >= scrubber_->maximum()) return togglePlay();
+    scrubber_->setValue(scrubber_->value() + 1);
+  });
+  connect(timeline_, &SegmentTimeline::segmentsEdited, this, [this] { remember(); });
+  connect(timeline_, &SegmentTimeline::seekRequested, this, [this](double seconds) {
+    if (summary_.fps > 0) scrubber_->setValue(static_cast<int>(std::lround(seconds * summary_.fps)));
+  });
+  connect(timeline_, &SegmentTimeline::selectionChanged, this, [this](int index) {
+    showing_ = true;
+    segmentText_->setText(index >= 0 ? q(timeline_->segments()[index].text) : QString());
+    segmentText_->setEnabled(index >= 0);
+    showing_ = false;
+  });
+  connect(segmentText_, &QLineEdit::editingFinished, this, [this] {
+    if (!showing_) timeline_->setSelectedText(segmentText_->text());
+  });
+  for (QLineEdit* edit : {task_, tags_})
+    connect(edit, &QLineEdit::editingFinished, this, [this] { remember(); });
+  connect(success_, &QComboBox::currentIndexChanged, this, [this] {
+    if (!showing_) remember();
+  });
+  connect(saveButton_, &QPushButton::clicked, this, &ReviewView::save);
+  connect(undoButton_, &QPushButton::clicked, this, &ReviewView::undo);
+  // Window-wide keys, live only while this view shows.
+  new QShortcut(QKeySequence::Save, this, [this] {
+    if (isVisible()) save();
+  });
+  new QShortcut(QKeySequence::Undo, this, [this] {
+    if (isVisible()) undo();
+  });
+  new QShortcut(QKeySequence(Qt::Key_Space), this, [this] {
+    if (isVisible()) togglePlay();
+  });
+}
+
+void ReviewView::reloadEpisodes() {
+  std::vector<EpisodeEntry> entries = DatasetIndex(dataset_.path()).rebuild();
+  episodes_->setSortingEnabled(false);
+  episodes_->setRowCount(static_cast<int>(entries.size()));
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const EpisodeEntry& e = entries[i];
+    const int row = static_cast<int>(i);
+    auto* number = new SortableItem(QString::number(e.number), e.number);
+    number->setData(Qt::UserRole, q((std::filesystem::path(dataset_.path()) / e.file).string()));
+    episodes_->setItem(row, 0, number);
+    episodes_->setItem(row, 1, new QTableWidgetItem(toString(e.status)));
+    episodes_->setItem(row, 2, new SortableItem(QString::number(e.duration, 'f', 1), e.duration));
+    episodes_->setItem(row, 3,
+                       new QTableWidgetItem(e.status == EpisodeStatus::Damaged ? q(e.problem) : q(e.task)));
+    episodes_->setItem(row, 4, new QTableWidgetItem(e.success ? (*e.success ? "yes" : "no") : "?"));
+    episodes_->setItem(row, 5, new QTableWidgetItem(e.labelled() ? "yes" : "no"));
+    episodes_->setItem(row, 6,
+                       new SortableItem(QString::number(e.segments), static_cast<double>(e.segments)));
+    episodes_->setItem(row, 7, new SortableItem(QString::number(e.interventions), e.interventions));
+    if (e.status != EpisodeStatus::Complete)
+      for (int c = 0; c < episodes_->columnCount(); ++c)
+        episodes_->item(row, c)->setForeground(e.status == EpisodeStatus::Damaged ? QColor(200, 50, 50)
+                                                                                  : QColor(200, 140, 0));
+  }
+  episodes_->setSortingEnabled(true);
+  episodes_->sortItems(0, Qt::AscendingOrder);
+  episodes_->resizeColumnsToContents();
+  if (path_.isEmpty() && episodes_->rowCount() > 0) episodes_->selectRow(0);  // something to look at at once
+}
+
+bool ReviewView::openEpisode(const QString& path) {
+  player_.stop();
+  try {
+    auto reader = std::make_unique<EpisodeReader>(path.toStdString());
+    summary_ = reader->summary();
+    saved_ = readLabels(path.toStdString());
+    reader_ = std::move(reader);
+  } catch (const std::exception& e) {
+    Q_EMIT message(QString("Cannot open %1: %2").arg(path, e.what()));
+    return false;
+  }
+  path_ = path;
+  undo_.clear();
+  for (FrameView* frame : frames_)
+    delete frame;
+  frames_.clear();
+  auto* grid = static_cast<QGridLayout*>(framesBox_->layout());
+  for (std::size_t c = 0; c < summary_.cameras.size(); ++c) {
+    auto* frame = new FrameView(q(summary_.cameras[c].name), framesBox_);
+    grid->addWidget(frame, static_cast<int>(c) / 2, static_cast<int>(c) % 2);
+    frames_.push_back(frame);
+  }
+  std::vector<std::pair<double, double>> interventions;
+  try {
+    std::vector<double> flags = reader_->readDoubles("/intervention");
+    for (std::size_t t = 0; t < flags.size(); ++t)
+      if (flags[t] != 0.0 && (t == 0 || flags[t - 1] == 0.0)) {
+        std::size_t end = t;
+        while (end < flags.size() && flags[end] != 0.0)
+          ++end;
+        interventions.emplace_back(t / summary_.fps, end / summary_.fps);
+      }
+  } catch (const RecorderError&) {
+    // a teleoperated demonstration: nobody took over
+  }
+  const double duration = summary_.fps > 0 ? static_cast<double>(summary_.ticks) / summary_.fps : 0.0;
+  timeline_->setEpisode(duration, saved_.segments, interventions);
+  plot_->setData(reader_->readDoubles("/observations/qpos"), summary_.joints);
+  player_.setInterval(summary_.fps > 0 ? static_cast<int>(1000.0 / summary_.fps) : 20);
+  scrubber_->setRange(0, std::max<int>(0, static_cast<int>(summary_.ticks) - 1));
+  showLabels(saved_);
+  seek(0);
+  scrubber_->setValue(0);
+  Q_EMIT message(QString("Opened %1").arg(QFileInfo(path).fileName()));
+  return true;
+}
+
+EpisodeLabels ReviewView::labels() const {
+  EpisodeLabels labels = saved_;  // operator and anything not edited here stay as saved
+  labels.task = task_->text().toStdString();
+  labels.success =
+      success_->currentIndex() == 0 ? std::nullopt : std::optional<bool>(success_->currentIndex() == 1);
+  labels.notes = notes_->toPlainText().toStdString();
+  labels.tags.clear();
+  for (const QString& tag : tags_->text().split(',', Qt::SkipEmptyParts))
+    labels.tags.push_back(tag.trimmed().toStdString());
+  labels.segments = timeline_->segments();
+  return labels;
+}
+
+void ReviewView::showLabels(const EpisodeLabels& labels) {
+  showing_ = true;
+  task_->setText(q(labels.task));
+  success_->setCurrentIndex(!labels.success ? 0 : (*labels.success ? 1 : 2));
+  notes_->setPlainText(q(labels.notes));
+  QStringList tags;
+  for (const std::string& tag : labels.tags)
+    tags << q(tag);
+  tags_->setText(tags.join(", "));
+  if (timeline_->segments() != labels.segments) timeline_->setSegments(labels.segments);
+  showing_ = false;
+}
+
+void ReviewView::remember() {
+  if (!reader_) return;
+  EpisodeLabels now = labels();
+  if (undo_.empty() ? now != saved_ : now != undo_.back()) undo_.push_back(now);
+}
+
+void ReviewView::undo() {
+  if (undo_.empty()) return;
+  undo_.pop_back();
+  showLabels(undo_.empty() ? saved_ : undo_.back());
+}
+
+bool ReviewView::save() {
+  if (!reader_) return false;
+  EpisodeLabels edited = labels();
+  const double duration = summary_.fps > 0 ? static_cast<double>(summary_.ticks) / summary_.fps : 0.0;
+  if (std::string problem = validateSegments(edited.segments, duration); !problem.empty()) {
+    Q_EMIT message(QString("Not saved: %1").arg(q(problem)));
+    return false;
+  }
+  // HDF5 will not open a file for writing while this process has it open for reading.
+  reader_.reset();
+  try {
+    writeLabels(path_.toStdString(), edited);
+    DatasetIndex(dataset_.path()).update(path_.toStdString());
+  } catch (const std::exception& e) {
+    Q_EMIT message(QString("Not saved: %1").arg(e.what()));
+    reader_ = std::make_unique<EpisodeReader>(path_.toStdString());
+    return false;
+  }
+  reader_ = std::make_unique<EpisodeReader>(path_.toStdString());
+  saved_ = edited;
+  undo_.clear();
+  const QString saved = path_;
+  reloadEpisodes();
+  Q_EMIT message(QString("Saved the labels of %1").arg(QFileInfo(saved).fileName()));
+  return true;
+}
+
+void ReviewView::seek(int tick) {
+  if (!reader_ || summary_.ticks == 0) return;
+  const double seconds = summary_.fps > 0 ? tick / summary_.fps : 0.0;
+  timeLabel_->setText(
+      QString("%1 s / %2 s").arg(seconds, 0, 'f', 2).arg(summary_.ticks / summary_.fps, 0, 'f', 2));
+  timeline_->setPlayhead(seconds);
+  plot_->setPlayhead(summary_.ticks > 1 ? static_cast<double>(tick) / (summary_.ticks - 1) : 0.0);
+  for (std::size_t c = 0; c < frames_.size(); ++c) {
+    try {
+      frames_[c]->show(reader_->readFrame(summary_.cameras[c].name, static_cast<std::size_t>(tick)));
+    } catch (const RecorderError& e) {
+      frames_[c]->showError(e.what());
+    }
+  }
+}
+
+void ReviewView::togglePlay() {
+  if (player_.isActive()) {
+    player_.stop();
+    playButton_->setText("Play  [Space]");
+  } else if (reader_) {
+    if (scrubber_->value() >= scrubber_->maximum()) scrubber_->setValue(0);
+    player_.start();
+    playButton_->setText("Pause  [Space]");
+  }
+}
+
+}  // namespace flywheel::gui

@@ -1,0 +1,84 @@
+// Review and Label: browse a dataset's episodes (sortable, damaged files marked), play one back at real
+// speed with every camera, the joints and the playhead, and label it: task, success, notes, tags and
+// language segments on the timeline. Unsaved edits can be undone; a save is crash-safe.
+#pragma once
+
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSlider>
+#include <QTableWidget>
+#include <QTimer>
+#include <QWidget>
+#include <memory>
+
+#include "recorder/dataset_folder.hpp"
+#include "recorder/episode_reader.hpp"
+#include "recorder/labels.hpp"
+
+namespace flywheel::gui {
+
+class SegmentTimeline;
+class JointPlot;
+class FrameView;
+
+class ReviewView : public QWidget {
+  Q_OBJECT
+ public:
+  ReviewView(const DatasetFolder& dataset, QWidget* parent = nullptr);
+  ~ReviewView() override;
+
+  void reloadEpisodes();
+  bool openEpisode(const QString& path);  // false (with a message) when it cannot be read
+  bool save();
+  void undo();
+  bool dirty() const { return labels() != saved_; }
+
+  QTableWidget* episodesTable() const { return episodes_; }
+  SegmentTimeline* timeline() const { return timeline_; }
+  QLineEdit* taskEdit() const { return task_; }
+  QComboBox* successBox() const { return success_; }
+  QPushButton* saveButton() const { return saveButton_; }
+  QSlider* scrubber() const { return scrubber_; }
+  QString currentPath() const { return path_; }
+
+ Q_SIGNALS:
+  void message(const QString& text);
+
+ private:
+  void buildUi();
+  EpisodeLabels labels() const;
+  void showLabels(const EpisodeLabels& labels);
+  void remember();  // pushes the current labels onto the undo stack
+  void seek(int tick);
+  void togglePlay();
+
+  const DatasetFolder& dataset_;
+  QString path_;
+  std::unique_ptr<EpisodeReader> reader_;
+  EpisodeSummary summary_;
+  EpisodeLabels saved_;
+  std::vector<EpisodeLabels> undo_;
+  bool showing_ = false;  // while fields are filled in programmatically
+
+  QTableWidget* episodes_ = nullptr;
+  std::vector<FrameView*> frames_;
+  QWidget* framesBox_ = nullptr;
+  QSlider* scrubber_ = nullptr;
+  QPushButton* playButton_ = nullptr;
+  QLabel* timeLabel_ = nullptr;
+  JointPlot* plot_ = nullptr;
+  SegmentTimeline* timeline_ = nullptr;
+  QLineEdit* segmentText_ = nullptr;
+  QLineEdit* task_ = nullptr;
+  QComboBox* success_ = nullptr;
+  QPlainTextEdit* notes_ = nullptr;
+  QLineEdit* tags_ = nullptr;
+  QPushButton* saveButton_ = nullptr;
+  QPushButton* undoButton_ = nullptr;
+  QTimer player_;
+};
+
+}  // namespace flywheel::gui
