@@ -83,10 +83,7 @@ int runEmulate(const EmulateOptions& options) {
   }
   FaultInjection faults{options.dropRate, options.corruptRate, options.garbageRate, 1};
   ServoEmulator emulator(model->protocol, *model, parseIds(options.ids), faults);
-  if (options.hand)
-    emulator.setHandMotion([resolution = model->resolution](std::uint8_t id, double t) {
-      return resolution / 2.0 + resolution * 0.06 * std::sin(1.57 * t + 0.7 * id);
-    });
+  if (options.hand) emulator.setHandMotion(ServoEmulator::swayingHand(model->resolution));
   std::string path = emulator.start(options.link);
   std::printf("Emulating %s servos (%s protocol, ids %s) on %s\n", model->name.c_str(),
               toString(model->protocol), options.ids.c_str(), path.c_str());

@@ -15,13 +15,6 @@ namespace flywheel {
 
 namespace {
 
-// An emulated leader has no hand on it: it sways slowly around the middle of its range, so teleoperation
-// against the emulator shows real motion.
-double emulatedHand(std::uint8_t id, double seconds, int resolution) {
-  const double phase = 0.7 * id;
-  return resolution / 2.0 + resolution * 0.06 * std::sin(2.0 * std::numbers::pi * 0.25 * seconds + phase);
-}
-
 // "emulator", a device path, or a USB adapter's serial number.
 std::string resolvePort(const ArmConfig& arm, std::string& adapterKey) {
   if (arm.port.starts_with("/")) {
@@ -74,11 +67,8 @@ void Rig::buildServoArms() {
       for (const JointConfig& joint : arm.joints)
         ids.push_back(static_cast<std::uint8_t>(joint.id));
       auto emulator = std::make_unique<ServoEmulator>(protocol, *model, ids);
-      if (arm.role == ArmRole::Leader) {
-        const int resolution = model->resolution;
-        emulator->setHandMotion(
-            [resolution](std::uint8_t id, double t) { return emulatedHand(id, t, resolution); });
-      }
+      // An emulated leader has no hand on it: it sways, so teleoperation shows real motion.
+      if (arm.role == ArmRole::Leader) emulator->setHandMotion(ServoEmulator::swayingHand(model->resolution));
       path = emulator->start();
       adapterKey = "emulator";
       emulators_.push_back(std::move(emulator));

@@ -79,30 +79,18 @@ void OpenCvCamera::threadMain() {
     cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
     if (rgb.cols != config_.width || rgb.rows != config_.height)  // the dataset's size is the rig file's
       cv::resize(rgb, rgb, cv::Size(config_.width, config_.height), 0, 0, cv::INTER_AREA);
-    CameraFrame frame;
-    frame.image.width = rgb.cols;
-    frame.image.height = rgb.rows;
-    frame.image.pixels =
-        std::shared_ptr<const std::uint8_t[]>(rgb.data, [keep = rgb](const std::uint8_t*) {});
-    frame.captureTime = captured;
-    std::lock_guard lock(mutex_);
-    if (latest_.sequence > 0 && captured > latest_.captureTime) {
-      const double instant = 1.0 / (captured - latest_.captureTime);
-      fpsEstimate_ = fpsEstimate_ == 0.0 ? instant : 0.9 * fpsEstimate_ + 0.1 * instant;
-    }
-    frame.sequence = latest_.sequence + 1;
-    latest_ = std::move(frame);
+    frames_.publish({rgb.cols, rgb.rows,
+                     std::shared_ptr<const std::uint8_t[]>(rgb.data, [keep = rgb](const std::uint8_t*) {})},
+                    captured);
   }
 }
 
 CameraFrame OpenCvCamera::latest() const {
-  std::lock_guard lock(mutex_);
-  return latest_;
+  return frames_.latest();
 }
 
 double OpenCvCamera::measuredFps() const {
-  std::lock_guard lock(mutex_);
-  return fpsEstimate_;
+  return frames_.measuredFps();
 }
 
 std::string OpenCvCamera::error() const {

@@ -9,6 +9,7 @@
 
 #include "core/clock.hpp"
 #include "core/config.hpp"
+#include "core/frame_slot.hpp"
 #include "core/hardware.hpp"
 
 namespace cv {
@@ -40,9 +41,8 @@ class OpenCvCamera final : public Camera {
   double fileFps_ = 0.0;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
-  mutable std::mutex mutex_;
-  CameraFrame latest_;
-  double fpsEstimate_ = 0.0;
+  FrameSlot frames_;
+  mutable std::mutex mutex_;  // guards error_
   std::string error_;
 };
 

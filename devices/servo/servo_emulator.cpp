@@ -122,6 +122,12 @@ void ServoEmulator::setHandMotion(std::function<double(std::uint8_t, double)> mo
   hand_ = std::move(motion);
 }
 
+std::function<double(std::uint8_t, double)> ServoEmulator::swayingHand(int resolution) {
+  return [resolution](std::uint8_t id, double seconds) {
+    return resolution / 2.0 + resolution * 0.06 * std::sin(2.0 * M_PI * 0.25 * seconds + 0.7 * id);
+  };
+}
+
 void ServoEmulator::setFaults(const FaultInjection& faults) {
   std::lock_guard lock(mutex_);
   faults_ = faults;

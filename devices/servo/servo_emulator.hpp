@@ -45,6 +45,8 @@ class ServoEmulator {
 
   // A hand moving a servo whose torque is off (a leader arm): raw position over time, per id.
   void setHandMotion(std::function<double(std::uint8_t id, double seconds)> motion);
+  // The hand demos and emulated rigs use: each servo sways slowly about the middle of its range.
+  static std::function<double(std::uint8_t id, double seconds)> swayingHand(int resolution);
   void setPresentPosition(std::uint8_t id, int raw);
   void setFaults(const FaultInjection& faults);
   int presentPosition(std::uint8_t id) const;

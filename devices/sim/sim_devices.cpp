@@ -78,29 +78,17 @@ void SimCamera::renderOne(double captureTime) {
   cv::Mat rgb;
   renderer_.render(scene, view, fixed, rgb);
 
-  CameraFrame frame;
-  frame.image.width = rgb.cols;
-  frame.image.height = rgb.rows;
-  frame.image.pixels = std::shared_ptr<const std::uint8_t[]>(rgb.data, [keep = rgb](const std::uint8_t*) {});
-  frame.captureTime = captureTime;
-  std::lock_guard lock(frameMutex_);
-  if (lastCapture_ >= 0.0 && captureTime > lastCapture_) {
-    double instant = 1.0 / (captureTime - lastCapture_);
-    fpsEstimate_ = fpsEstimate_ == 0.0 ? instant : 0.9 * fpsEstimate_ + 0.1 * instant;
-  }
-  lastCapture_ = captureTime;
-  frame.sequence = latest_.sequence + 1;
-  latest_ = std::move(frame);
+  Image image{rgb.cols, rgb.rows,
+              std::shared_ptr<const std::uint8_t[]>(rgb.data, [keep = rgb](const std::uint8_t*) {})};
+  frames_.publish(std::move(image), captureTime);
 }
 
 CameraFrame SimCamera::latest() const {
-  std::lock_guard lock(frameMutex_);
-  return latest_;
+  return frames_.latest();
 }
 
 double SimCamera::measuredFps() const {
-  std::lock_guard lock(frameMutex_);
-  return fpsEstimate_;
+  return frames_.measuredFps();
 }
 
 SimRig::SimRig(const RigConfig& rig, const Clock& clock) : world_(rig), clock_(clock) {

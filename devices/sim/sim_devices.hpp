@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/clock.hpp"
+#include "core/frame_slot.hpp"
 #include "core/hardware.hpp"
 #include "devices/sim/renderer.hpp"
 #include "devices/sim/sim_world.hpp"
@@ -54,10 +55,7 @@ class SimCamera final : public Camera {
   SceneRenderer renderer_;
   double nextFrameTime_ = -1.0;
 
-  mutable std::mutex frameMutex_;
-  CameraFrame latest_;
-  double fpsEstimate_ = 0.0;
-  double lastCapture_ = -1.0;
+  FrameSlot frames_;
 
   std::thread thread_;
   std::mutex wakeMutex_;
