@@ -215,6 +215,31 @@ class ServoBusTest : public QObject {
     QCOMPARE(loop.status().failedTicks, std::uint64_t(0));
   }
 
+  // 1% of replies go wrong on both buses: retries keep at least 99% of teleoperation ticks whole.
+  void teleopSurvivesOnePercentFaults() {
+    RigConfig config = emulatedRig("koch-emulated");
+    SteadyClock clock;
+    Rig built(config, clock);
+    const FaultInjection faults{0.004, 0.003, 0.003, 11};
+    built.emulatorFor("leader")->setFaults(faults);
+    built.emulatorFor("follower")->setFaults(faults);
+    built.connect();
+    ControlLoop loop(built.config(), built.devices(), clock);
+    loop.setMode(ControlMode::Teleop);
+    const std::uint64_t ticks = 500;
+    loop.runTicks(ticks);
+    LoopStatus status = loop.status();
+    QVERIFY2(status.error.empty(), status.error.c_str());
+    QCOMPARE(status.tick + 1 + status.failedTicks, ticks);  // every tick ran: whole, or lost and counted
+    QVERIFY2(status.failedTicks <= ticks / 100,
+             qPrintable(QString("%1 of %2 ticks failed: %3")
+                            .arg(status.failedTicks)
+                            .arg(ticks)
+                            .arg(QString::fromStdString(status.lastDeviceError))));
+    const BusCounters leader = built.servoArm("leader")->bus().counters();
+    QVERIFY2(leader.retries > 0, "faults must have been injected and retried");
+  }
+
   void silentServoStopsTheLoopAndIsNamed() {
     RigConfig config = emulatedRig("koch-emulated");
     config.safety.onStop = StopBehaviour::Limp;

@@ -151,7 +151,6 @@ void RecordView::beginTake() {
   try {
     std::string path = studio_.beginTake(dataset_, take);
     phase_ = Phase::Recording;
-    takeStartedAt_ = nowSeconds();
     Q_EMIT message(QString("Recording %1").arg(QFileInfo(QString::fromStdString(path)).fileName()));
   } catch (const std::exception& e) {
     phase_ = Phase::Idle;
@@ -296,7 +295,6 @@ void RecordView::refresh() {
                            ? QString("Not recording.")
                            : QString("Last saved: %1").arg(QFileInfo(lastSaved_).fileName()));
   }
-  (void)takeStartedAt_;
 }
 
 }  // namespace flywheel::gui

@@ -61,7 +61,6 @@ class RecordView : public QWidget {
   int seriesLength_ = 0;
   unsigned nextSeed_;
   double resetEndsAt_ = 0.0;
-  double takeStartedAt_ = 0.0;
   QString lastSaved_;
 
   std::vector<CameraTile*> tiles_;
