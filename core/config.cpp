@@ -237,13 +237,6 @@ std::vector<const ArmConfig*> RigConfig::followers() const {
   return result;
 }
 
-std::vector<const ArmConfig*> RigConfig::leaders() const {
-  std::vector<const ArmConfig*> result;
-  for (const auto& arm : arms)
-    if (arm.role == ArmRole::Leader) result.push_back(&arm);
-  return result;
-}
-
 std::size_t RigConfig::followerJointCount() const {
   std::size_t count = 0;
   for (const auto* arm : followers())

@@ -99,7 +99,6 @@ struct RigConfig {
   bool isSimulated() const;
   const ArmConfig* findArm(const std::string& name) const;
   std::vector<const ArmConfig*> followers() const;
-  std::vector<const ArmConfig*> leaders() const;
   std::size_t followerJointCount() const;
   int recordDecimation() const;  // control ticks per recorded tick
 };

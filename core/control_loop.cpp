@@ -42,10 +42,6 @@ ControlLoop::~ControlLoop() {
   stop();
 }
 
-void ControlLoop::setTickCallback(std::function<void(std::uint64_t)> callback) {
-  tickCallback_ = std::move(callback);
-}
-
 void ControlLoop::start() {
   if (running_.exchange(true)) return;
   stopRequested_ = false;
@@ -213,7 +209,6 @@ void ControlLoop::tick() {
     status_.tick = tick_;
   }
   if (devices_.simulation) devices_.simulation->advance(period_);
-  if (tickCallback_) tickCallback_(tick_);
 
   const double end = clock_.now();
   stats_.record(lastTickStart_ < 0 ? 0.0 : start - lastTickStart_, end - start, overrun);

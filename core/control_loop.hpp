@@ -4,7 +4,6 @@
 #pragma once
 
 #include <atomic>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -80,8 +79,6 @@ class ControlLoop {
   ControlMode mode() const { return mode_.load(); }
   void setSink(ObservationSink* sink) { sink_.store(sink); }
   void setActionSource(ActionSource* source) { actionSource_.store(source); }
-  // Called on the loop thread after each tick; used to stop after a fixed number of ticks.
-  void setTickCallback(std::function<void(std::uint64_t tick)> callback);
 
   double period() const { return period_; }
   int recordDecimation() const { return decimation_; }
@@ -114,7 +111,6 @@ class ControlLoop {
   std::atomic<ControlMode> mode_{ControlMode::Idle};
   std::atomic<ObservationSink*> sink_{nullptr};
   std::atomic<ActionSource*> actionSource_{nullptr};
-  std::function<void(std::uint64_t)> tickCallback_;
   std::thread thread_;
   bool realTimePriority_ = false;
 

@@ -16,6 +16,15 @@
 using namespace flywheel;
 using namespace flywheel::gui;
 
+namespace {
+std::unique_ptr<MainWindow> openWindow(const std::string& rig, const QTemporaryDir& dir) {
+  auto window = std::make_unique<MainWindow>(loadRigConfig(rig), dir.path());
+  window->resize(1280, 800);
+  window->show();
+  return QTest::qWaitForWindowExposed(window.get()) ? std::move(window) : nullptr;
+}
+}  // namespace
+
 class GuiTest : public QObject {
   Q_OBJECT
  private Q_SLOTS:
@@ -26,49 +35,46 @@ class GuiTest : public QObject {
 
   void recordsAnEpisodeByClicking() {
     QTemporaryDir dir;
-    MainWindow window(loadRigConfig("sim"), dir.path());
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    window.secondsBox()->setValue(1);
-    window.taskEdit()->setText("put the red cube away");
-    QTest::mouseClick(window.recordButton(), Qt::LeftButton);
-    QVERIFY(!window.recordButton()->isEnabled());
-    QTRY_VERIFY_WITH_TIMEOUT(!window.lastSavedEpisode().isEmpty(), 10000);
-    QVERIFY(window.recordButton()->isEnabled());
+    auto window = openWindow("sim", dir);
+    QVERIFY(window);
+    window->secondsBox()->setValue(1);
+    window->taskEdit()->setText("put the red cube away");
+    QTest::mouseClick(window->recordButton(), Qt::LeftButton);
+    QVERIFY(!window->recordButton()->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(!window->lastSavedEpisode().isEmpty(), 10000);
+    QVERIFY(window->recordButton()->isEnabled());
 
-    EpisodeSummary s = EpisodeReader(window.lastSavedEpisode().toStdString()).summary();
+    EpisodeSummary s = EpisodeReader(window->lastSavedEpisode().toStdString()).summary();
     QCOMPARE(s.ticks, std::size_t(50));
     QCOMPARE(s.task, std::string("put the red cube away"));
     QVERIFY(s.complete);
     QCOMPARE(s.cameras.size(), std::size_t(2));
     // The camera tiles were fed while recording.
-    for (CameraTile* tile : window.cameraTiles())
+    for (CameraTile* tile : window->cameraTiles())
       QVERIFY(tile->framesShown() > 5);
   }
 
   void keyboardShortcutsStartAndStop() {
     QTemporaryDir dir;
-    MainWindow window(loadRigConfig("sim"), dir.path());
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    window.secondsBox()->setValue(60);
-    window.activateWindow();
-    QTest::keyClick(&window, Qt::Key_R);
-    QVERIFY(!window.recordButton()->isEnabled());
+    auto window = openWindow("sim", dir);
+    QVERIFY(window);
+    window->secondsBox()->setValue(60);
+    window->activateWindow();
+    QTest::keyClick(window.get(), Qt::Key_R);
+    QVERIFY(!window->recordButton()->isEnabled());
     QTest::qWait(500);
-    QTest::keyClick(&window, Qt::Key_S);
-    QVERIFY(!window.lastSavedEpisode().isEmpty());
-    EpisodeSummary s = EpisodeReader(window.lastSavedEpisode().toStdString()).summary();
+    QTest::keyClick(window.get(), Qt::Key_S);
+    QVERIFY(!window->lastSavedEpisode().isEmpty());
+    EpisodeSummary s = EpisodeReader(window->lastSavedEpisode().toStdString()).summary();
     QVERIFY2(s.ticks >= 15 && s.ticks < 60, qPrintable(QString("%1 ticks").arg(s.ticks)));
-    QVERIFY(window.recordButton()->isEnabled());
+    QVERIFY(window->recordButton()->isEnabled());
   }
 
   void rerecordThrowsTheTakeAway() {
     QTemporaryDir dir;
-    MainWindow window(loadRigConfig("sim"), dir.path());
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    RecordView* view = window.recordView();
+    auto window = openWindow("sim", dir);
+    QVERIFY(window);
+    RecordView* view = window->recordView();
     view->secondsBox()->setValue(1);
     view->resetBox()->setValue(0);
     QTest::mouseClick(view->recordButton(), Qt::LeftButton);
@@ -82,10 +88,9 @@ class GuiTest : public QObject {
 
   void seriesWithResetCountdown() {
     QTemporaryDir dir;
-    MainWindow window(loadRigConfig("sim"), dir.path());
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    RecordView* view = window.recordView();
+    auto window = openWindow("sim", dir);
+    QVERIFY(window);
+    RecordView* view = window->recordView();
     view->secondsBox()->setValue(1);
     view->episodesBox()->setValue(2);
     view->resetBox()->setValue(1);
@@ -98,37 +103,34 @@ class GuiTest : public QObject {
 
   void deviceErrorAppearsInTheWindow() {
     QTemporaryDir dir;
-    MainWindow window(loadRigConfig("koch-emulated"), dir.path());
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    QVERIFY(window.studio());
-    QVERIFY(window.errorBanner()->isHidden());
-    window.studio()
+    auto window = openWindow("koch-emulated", dir);
+    QVERIFY(window);
+    QVERIFY(window->studio());
+    QVERIFY(window->errorBanner()->isHidden());
+    window->studio()
         ->rig()
         .emulatorFor("follower")
         ->setFaults(FaultInjection{1.0, 0.0, 0.0, 1});  // servos go quiet
-    QTRY_VERIFY_WITH_TIMEOUT(window.errorBanner()->isVisible(), 5000);
-    const QString text = window.errorBanner()->text();
+    QTRY_VERIFY_WITH_TIMEOUT(window->errorBanner()->isVisible(), 5000);
+    const QString text = window->errorBanner()->text();
     QVERIFY2(text.contains("servo 1 on /dev/pts/") && text.contains("no reply (timeout)"), qPrintable(text));
     // The setup view shows the arm's state too.
-    QTRY_VERIFY_WITH_TIMEOUT(window.setupView()->armsTable()->item(1, 5)->text().contains("servo 1"), 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(window->setupView()->armsTable()->item(1, 5)->text().contains("servo 1"), 3000);
   }
 
   void addsASegmentWithTheMouse() {
     QTemporaryDir dir;
-    MainWindow window(loadRigConfig("sim"), dir.path());
-    window.resize(1280, 800);
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    window.secondsBox()->setValue(2);
-    QTest::mouseClick(window.recordButton(), Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(!window.lastSavedEpisode().isEmpty(), 10000);
+    auto window = openWindow("sim", dir);
+    QVERIFY(window);
+    window->secondsBox()->setValue(2);
+    QTest::mouseClick(window->recordButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!window->lastSavedEpisode().isEmpty(), 10000);
 
-    window.tabs()->setCurrentWidget(window.reviewView());
-    ReviewView* review = window.reviewView();
+    window->tabs()->setCurrentWidget(window->reviewView());
+    ReviewView* review = window->reviewView();
     QTRY_COMPARE(review->episodesTable()->rowCount(), 1);
     review->episodesTable()->selectRow(0);
-    QTRY_COMPARE(review->currentPath(), window.lastSavedEpisode());
+    QTRY_COMPARE(review->currentPath(), window->lastSavedEpisode());
     SegmentTimeline* timeline = review->timeline();
     QTest::qWait(50);
     // Drag across the middle half of the 2 s timeline: a segment from about 0.5 s to 1.5 s.
@@ -150,7 +152,7 @@ class GuiTest : public QObject {
     QVERIFY2(!review->dirty(),
              messages.isEmpty() ? "no message" : qPrintable(messages.last().at(0).toString()));
 
-    EpisodeLabels labels = readLabels(window.lastSavedEpisode().toStdString());
+    EpisodeLabels labels = readLabels(window->lastSavedEpisode().toStdString());
     QCOMPARE(labels.segments.size(), std::size_t(1));
     QCOMPARE(labels.segments[0].text, std::string("reach for the cube"));
     QVERIFY2(std::abs(labels.segments[0].start - 0.5) < 0.1 && std::abs(labels.segments[0].end - 1.5) < 0.1,
@@ -171,18 +173,17 @@ class GuiTest : public QObject {
 
   void setupListsArmsAndReconnects() {
     QTemporaryDir dir;
-    MainWindow window(loadRigConfig("so100-emulated"), dir.path());
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    window.tabs()->setCurrentIndex(0);
-    QTableWidget* arms = window.setupView()->armsTable();
+    auto window = openWindow("so100-emulated", dir);
+    QVERIFY(window);
+    window->tabs()->setCurrentIndex(0);
+    QTableWidget* arms = window->setupView()->armsTable();
     QCOMPARE(arms->rowCount(), 2);
     QCOMPARE(arms->item(1, 3)->text(), QString("sts3215"));
     QTRY_VERIFY_WITH_TIMEOUT(arms->item(0, 5)->text().startsWith("connected"), 3000);
-    Studio* before = window.studio();
-    QTest::mouseClick(window.setupView()->findChild<QPushButton*>("applyButton"), Qt::LeftButton);
-    QVERIFY(window.studio() && window.studio() != before);  // a new rig, connected
-    QTRY_VERIFY_WITH_TIMEOUT(window.setupView()->armsTable()->item(0, 5)->text().startsWith("connected"),
+    Studio* before = window->studio();
+    QTest::mouseClick(window->setupView()->findChild<QPushButton*>("applyButton"), Qt::LeftButton);
+    QVERIFY(window->studio() && window->studio() != before);  // a new rig, connected
+    QTRY_VERIFY_WITH_TIMEOUT(window->setupView()->armsTable()->item(0, 5)->text().startsWith("connected"),
                              3000);
   }
 };

@@ -39,6 +39,17 @@ Bytes le(std::uint32_t value, int size) {
   return out;
 }
 
+// An emulated rig, connected, its loop set to teleoperate (not started).
+struct TeleopRig {
+  SteadyClock clock;
+  Rig rig;
+  ControlLoop loop;
+  explicit TeleopRig(const RigConfig& config) : rig(config, clock), loop(rig.config(), rig.devices(), clock) {
+    rig.connect();
+    loop.setMode(ControlMode::Teleop);
+  }
+};
+
 RigConfig emulatedRig(const std::string& name) {
   RigConfig rig = loadRigConfig(name);
   rig.controlRateHz = 100;
@@ -191,13 +202,11 @@ class ServoBusTest : public QObject {
   void teleopTracksWithinOneTick() {
     QFETCH(std::string, rig);
     RigConfig config = emulatedRig(rig);
-    SteadyClock clock;
-    Rig built(config, clock);
-    built.connect();
+    TeleopRig teleop(config);
+    Rig& built = teleop.rig;
+    ControlLoop& loop = teleop.loop;
     QTRY_VERIFY(built.emulatorFor("follower")->torqueEnabled(1));  // sync writes are not acknowledged
     QVERIFY(!built.emulatorFor("leader")->torqueEnabled(1));
-    ControlLoop loop(built.config(), built.devices(), clock);
-    loop.setMode(ControlMode::Teleop);
     loop.runTicks(40);  // the follower catches up with the leader at the maximum step
     ServoArm& follower = *built.servoArm("follower");
     for (int tick = 0; tick < 50; ++tick) {
@@ -218,14 +227,12 @@ class ServoBusTest : public QObject {
   // 1% of replies go wrong on both buses: retries keep at least 99% of teleoperation ticks whole.
   void teleopSurvivesOnePercentFaults() {
     RigConfig config = emulatedRig("koch-emulated");
-    SteadyClock clock;
-    Rig built(config, clock);
+    TeleopRig teleop(config);
+    Rig& built = teleop.rig;
+    ControlLoop& loop = teleop.loop;
     const FaultInjection faults{0.004, 0.003, 0.003, 11};
     built.emulatorFor("leader")->setFaults(faults);
     built.emulatorFor("follower")->setFaults(faults);
-    built.connect();
-    ControlLoop loop(built.config(), built.devices(), clock);
-    loop.setMode(ControlMode::Teleop);
     const std::uint64_t ticks = 500;
     loop.runTicks(ticks);
     LoopStatus status = loop.status();
@@ -243,11 +250,9 @@ class ServoBusTest : public QObject {
   void silentServoStopsTheLoopAndIsNamed() {
     RigConfig config = emulatedRig("koch-emulated");
     config.safety.onStop = StopBehaviour::Limp;
-    SteadyClock clock;
-    Rig built(config, clock);
-    built.connect();
-    ControlLoop loop(built.config(), built.devices(), clock);
-    loop.setMode(ControlMode::Teleop);
+    TeleopRig teleop(config);
+    Rig& built = teleop.rig;
+    ControlLoop& loop = teleop.loop;
     loop.start();
     QTRY_VERIFY_WITH_TIMEOUT(loop.status().tick > 20, 3000);
     built.emulatorFor("follower")
@@ -270,11 +275,9 @@ class ServoBusTest : public QObject {
     emulator.start(link);
     RigConfig config = emulatedRig("so100-emulated");
     config.arms[1].port = link;  // the follower on a "real" port: the emulator behind a stable link
-    SteadyClock clock;
-    Rig built(config, clock);
-    built.connect();
-    ControlLoop loop(built.config(), built.devices(), clock);
-    loop.setMode(ControlMode::Teleop);
+    TeleopRig teleop(config);
+    Rig& built = teleop.rig;
+    ControlLoop& loop = teleop.loop;
     loop.start();
     QTRY_VERIFY_WITH_TIMEOUT(loop.status().tick > 20, 3000);
     emulator.unplug();

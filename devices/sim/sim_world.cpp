@@ -228,9 +228,4 @@ double SimWorld::time() const {
   return time_;
 }
 
-double SimWorld::operatorDuration() const {
-  std::lock_guard lock(mutex_);
-  return operator_.duration();
-}
-
 }  // namespace flywheel::sim

@@ -40,7 +40,6 @@ class SimWorld {
   SceneSnapshot snapshot() const;
   EpisodeOutcome outcome() const;
   double time() const;
-  double operatorDuration() const;
 
  private:
   struct ArmBody {
