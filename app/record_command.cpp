@@ -153,6 +153,8 @@ int runRecord(const RecordOptions& options) {
             << formatSeconds(static_cast<double>(ticks) / studio.config().recordRateHz) << ") from rig '"
             << studio.config().name << "' into " << dataset.path() << "\n";
   reportDatasetState(dataset);
+  for (const std::string& warning : studio.rig().warnings())
+    std::cout << "  warning: " << warning << "\n";
   studio.start(ControlMode::Teleop);
   TerminalKeys keys;
   if (keys.active()) std::cout << "  keys: n = save now, r = re-record, q = stop\n";

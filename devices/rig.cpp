@@ -6,6 +6,7 @@
 #include <numbers>
 
 #include "devices/camera/opencv_camera.hpp"
+#include "devices/serial/serial_port.hpp"
 #include "devices/servo/servo_arm.hpp"
 #include "devices/servo/servo_emulator.hpp"
 #include "devices/sim/sim_devices.hpp"
@@ -76,7 +77,10 @@ void Rig::buildServoArms() {
       path = resolvePort(arm, adapterKey);
     }
     auto& bus = buses[path];
-    if (!bus) bus = std::make_shared<ServoBus>(protocol, path, arm.baud);
+    if (!bus) {
+      bus = std::make_shared<ServoBus>(protocol, path, arm.baud);
+      if (auto warning = SerialPort::latencyTimerWarning(path)) warnings_.push_back(*warning);
+    }
     calibrationPaths_[arm.name] = calibrationPath(adapterKey, arm.name);
     auto calibration = loadCalibration(calibrationPaths_[arm.name]);
     servoArms_.push_back(std::make_unique<ServoArm>(

@@ -37,6 +37,8 @@ class Rig {
   ServoEmulator* emulatorFor(
       const std::string& armName) const;                 // nullptr unless the arm's port is "emulator"
   ServoArm* servoArm(const std::string& armName) const;  // nullptr for simulated arms
+  // Things the operator should fix that do not stop the rig (an FTDI latency timer above 1 ms).
+  const std::vector<std::string>& warnings() const { return warnings_; }
   // Where this arm's calibration lives: keyed by its USB adapter's serial number (or port name).
   std::string calibrationPathFor(const std::string& armName) const;
   // Manual clock, loop stopped: simulated cameras show the scene as it is now (after a reset).
@@ -51,7 +53,8 @@ class Rig {
   std::vector<std::unique_ptr<ServoArm>> servoArms_;
   std::vector<std::unique_ptr<OpenCvCamera>> openCvCameras_;
   std::map<std::string, std::string> calibrationPaths_;  // arm name -> file
-  std::vector<Arm*> arms_;                               // rig.arms order
+  std::vector<std::string> warnings_;
+  std::vector<Arm*> arms_;  // rig.arms order
   std::vector<Camera*> cameras_;
 };
 

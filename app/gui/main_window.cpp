@@ -116,6 +116,8 @@ void MainWindow::useRig(RigConfig config) {
     return;
   }
   setup_->setPreviews(studio_->rig().cameras());
+  for (const std::string& warning : studio_->rig().warnings())
+    showError(QString::fromStdString(warning));
   record_ = new RecordView(*studio_, dataset_, this);
   connect(record_, &RecordView::message, this,
           [this](const QString& text) { statusBar()->showMessage(text, 15000); });
