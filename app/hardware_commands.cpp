@@ -1,6 +1,5 @@
 // `flywheel devices`, `flywheel emulate` and `flywheel calibrate`: the commands that deal with servo buses
 // and USB hardware directly.
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -125,15 +124,7 @@ int runCalibrate(const CalibrateOptions& options) {
   }
   arm.connect();
   arm.setTorque(false);
-  const bool interactive = isatty(STDIN_FILENO);
-  std::vector<std::string> names;
-  std::vector<int> ids, directions;
-  for (const JointConfig& joint : armConfig->joints) {
-    names.push_back(joint.name);
-    ids.push_back(joint.id);
-    directions.push_back(static_cast<int>(joint.direction));
-  }
-  CalibrationRecorder recorder(names, ids);
+  CalibrationRecorder recorder(*armConfig);
 
   std::printf("Calibrating '%s' on %s. Torque is off: move the arm by hand.\n", options.arm.c_str(),
               arm.bus().portName().c_str());
@@ -159,9 +150,8 @@ int runCalibrate(const CalibrateOptions& options) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (waiter.joinable()) waiter.join();
-  (void)interactive;
 
-  ArmCalibration calibration{options.arm, "", arm.model().name, recorder.finish(directions)};
+  ArmCalibration calibration{options.arm, "", arm.model().name, recorder.finish()};
   calibration.adapter = std::filesystem::path(path).stem().string();
   saveCalibration(calibration, path, options.force);
   std::printf("Saved %s\n", path.c_str());

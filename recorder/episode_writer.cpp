@@ -174,6 +174,16 @@ EpisodeWriter::~EpisodeWriter() {
   }
 }
 
+// The labels a take is saved with, before anyone edits them.
+EpisodeLabels EpisodeWriter::recordedLabels(std::optional<bool> success) const {
+  EpisodeLabels labels;
+  labels.task = info_.task;
+  labels.tags = info_.tags;
+  labels.operatorName = info_.operatorName;
+  labels.success = success;
+  return labels;
+}
+
 void EpisodeWriter::createLayout() {
   hid_t file = datasets_->file;
   h5::writeBoolAttribute(file, "sim", info_.sim);
@@ -191,11 +201,7 @@ void EpisodeWriter::createLayout() {
   h5::writeStringAttribute(file, "tags", tags);
   const bool jpeg = info_.imageStorage == ImageStorage::Jpeg;
   h5::writeBoolAttribute(file, "compress", jpeg);
-  EpisodeLabels labels;
-  labels.task = info_.task;
-  labels.tags = info_.tags;
-  labels.operatorName = info_.operatorName;
-  createLabelSlots(file, labels);
+  createLabelSlots(file, recordedLabels(std::nullopt));
 
   const hsize_t joints = info_.joints;
   h5::Handle observations =
@@ -466,12 +472,7 @@ void EpisodeWriter::finish(std::optional<bool> success) {
       }
       h5::writeDoubleAttribute(file, "duration_s", static_cast<double>(datasets_->rows) / info_.fps);
       if (success) h5::writeBoolAttribute(file, "success", *success);
-      EpisodeLabels labels;
-      labels.task = info_.task;
-      labels.tags = info_.tags;
-      labels.operatorName = info_.operatorName;
-      labels.success = success;
-      setRecordedLabels(file, labels);
+      setRecordedLabels(file, recordedLabels(success));
       h5::writeBoolAttribute(file, "complete", true);
     }
     datasets_.reset();  // closes every dataset, then the file

@@ -26,6 +26,8 @@
 
 namespace flywheel {
 
+struct EpisodeLabels;
+
 struct RecorderError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -96,6 +98,7 @@ class EpisodeWriter {
  private:
   struct Datasets;
   void createLayout();
+  EpisodeLabels recordedLabels(std::optional<bool> success) const;
   void threadMain();
   void syncMain();
   void writeBatch(const std::vector<Observation>& batch);

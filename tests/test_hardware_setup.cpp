@@ -76,18 +76,18 @@ class HardwareSetupTest : public QObject {
   }
 
   void calibrationRecorderNeedsMotion() {
-    CalibrationRecorder recorder({"shoulder", "elbow"}, {1, 2});
+    CalibrationRecorder recorder({"shoulder", "elbow"}, {1, 2}, {1, -1});
     recorder.setHome({2048, 2048});
     recorder.observe({1000, 2040});
     recorder.observe({3000, 2060});
     try {
-      recorder.finish({1, 1});
+      recorder.finish();
       QFAIL("an unmoved joint must be refused");
     } catch (const DeviceError& e) {
       QVERIFY2(QString(e.what()).contains("joint 'elbow' (servo 2) moved only 20 ticks"), e.what());
     }
     recorder.observe({1000, 3500});
-    auto joints = recorder.finish({1, -1});
+    auto joints = recorder.finish();
     QCOMPARE(joints[0].min, 1000);
     QCOMPARE(joints[0].max, 3000);
     QCOMPARE(joints[1].home, 2048);

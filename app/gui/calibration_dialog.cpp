@@ -7,28 +7,9 @@
 
 namespace flywheel::gui {
 
-namespace {
-std::vector<std::string> jointNames(const ArmConfig& config) {
-  std::vector<std::string> names;
-  for (const JointConfig& joint : config.joints)
-    names.push_back(joint.name);
-  return names;
-}
-std::vector<int> jointIds(const ArmConfig& config) {
-  std::vector<int> ids;
-  for (const JointConfig& joint : config.joints)
-    ids.push_back(joint.id);
-  return ids;
-}
-}  // namespace
-
 CalibrationDialog::CalibrationDialog(ServoArm& arm, const ArmConfig& config, std::string path,
                                      QWidget* parent)
-    : QDialog(parent),
-      arm_(arm),
-      config_(config),
-      path_(std::move(path)),
-      recorder_(jointNames(config), jointIds(config)) {
+    : QDialog(parent), arm_(arm), config_(config), path_(std::move(path)), recorder_(config) {
   setWindowTitle(QString("Calibrate %1").arg(QString::fromStdString(config.name)));
   auto* layout = new QVBoxLayout(this);
   step_ = new QLabel(this);
@@ -69,7 +50,6 @@ void CalibrationDialog::recordHome() {
   try {
     std::vector<int> raw = arm_.readRawPositions();
     recorder_.setHome(raw);
-    min_ = max_ = raw;
     homeButton_->setEnabled(false);
     finishButton_->setEnabled(true);
     step_->setText(
@@ -83,13 +63,12 @@ void CalibrationDialog::recordHome() {
 void CalibrationDialog::sample() {
   try {
     std::vector<int> raw = arm_.readRawPositions();
-    if (!min_.empty()) recorder_.observe(raw);
+    if (recorder_.hasHome()) recorder_.observe(raw);
     for (std::size_t j = 0; j < raw.size(); ++j) {
-      if (!min_.empty()) {
-        min_[j] = std::min(min_[j], raw[j]);
-        max_[j] = std::max(max_[j], raw[j]);
-        table_->setItem(static_cast<int>(j), 2, new QTableWidgetItem(QString::number(min_[j])));
-        table_->setItem(static_cast<int>(j), 3, new QTableWidgetItem(QString::number(max_[j])));
+      if (recorder_.hasHome()) {
+        table_->setItem(static_cast<int>(j), 2, new QTableWidgetItem(QString::number(recorder_.lowest()[j])));
+        table_->setItem(static_cast<int>(j), 3,
+                        new QTableWidgetItem(QString::number(recorder_.highest()[j])));
       }
       table_->setItem(static_cast<int>(j), 1, new QTableWidgetItem(QString::number(raw[j])));
     }
@@ -99,11 +78,8 @@ void CalibrationDialog::sample() {
 }
 
 void CalibrationDialog::finish() {
-  std::vector<int> directions;
-  for (const JointConfig& joint : config_.joints)
-    directions.push_back(static_cast<int>(joint.direction));
   try {
-    ArmCalibration calibration{config_.name, "", arm_.model().name, recorder_.finish(directions)};
+    ArmCalibration calibration{config_.name, "", arm_.model().name, recorder_.finish()};
     const bool exists = QFile::exists(QString::fromStdString(path_));
     if (exists &&
         QMessageBox::question(this, "Replace calibration?",

@@ -33,7 +33,6 @@ class CalibrationDialog : public QDialog {
   QPushButton* homeButton_ = nullptr;
   QPushButton* finishButton_ = nullptr;
   QTimer timer_;
-  std::vector<int> min_, max_;
 };
 
 }  // namespace flywheel::gui

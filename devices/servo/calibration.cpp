@@ -100,8 +100,17 @@ void saveCalibration(const ArmCalibration& c, const std::string& path, bool over
   fs::rename(temporary, path);  // never a half-written calibration
 }
 
-CalibrationRecorder::CalibrationRecorder(std::vector<std::string> jointNames, std::vector<int> ids)
-    : names_(std::move(jointNames)), ids_(std::move(ids)) {}
+CalibrationRecorder::CalibrationRecorder(std::vector<std::string> jointNames, std::vector<int> ids,
+                                         std::vector<int> directions)
+    : names_(std::move(jointNames)), ids_(std::move(ids)), directions_(std::move(directions)) {}
+
+CalibrationRecorder::CalibrationRecorder(const ArmConfig& arm) {
+  for (const JointConfig& joint : arm.joints) {
+    names_.push_back(joint.name);
+    ids_.push_back(joint.id);
+    directions_.push_back(static_cast<int>(joint.direction));
+  }
+}
 
 void CalibrationRecorder::setHome(const std::vector<int>& raw) {
   home_ = raw;
@@ -116,8 +125,7 @@ void CalibrationRecorder::observe(const std::vector<int>& raw) {
   }
 }
 
-std::vector<JointCalibration> CalibrationRecorder::finish(const std::vector<int>& directions,
-                                                          int minimumTravel) const {
+std::vector<JointCalibration> CalibrationRecorder::finish(int minimumTravel) const {
   if (home_.empty()) throw DeviceError("calibration: no home pose was recorded");
   std::vector<JointCalibration> joints;
   for (std::size_t j = 0; j < names_.size(); ++j) {
@@ -125,7 +133,7 @@ std::vector<JointCalibration> CalibrationRecorder::finish(const std::vector<int>
       throw DeviceError("calibration: joint '" + names_[j] + "' (servo " + std::to_string(ids_[j]) +
                         ") moved only " + std::to_string(max_[j] - min_[j]) +
                         " ticks; move it through its whole range");
-    joints.push_back({names_[j], home_[j], min_[j], max_[j], directions.at(j)});
+    joints.push_back({names_[j], home_[j], min_[j], max_[j], directions_.at(j)});
   }
   return joints;
 }

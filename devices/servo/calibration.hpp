@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/config.hpp"
+
 namespace flywheel {
 
 struct JointCalibration {
@@ -39,15 +41,19 @@ void saveCalibration(const ArmCalibration& calibration, const std::string& path,
 // operator moves each joint through its range.
 class CalibrationRecorder {
  public:
-  CalibrationRecorder(std::vector<std::string> jointNames, std::vector<int> ids);
+  CalibrationRecorder(std::vector<std::string> jointNames, std::vector<int> ids, std::vector<int> directions);
+  explicit CalibrationRecorder(const ArmConfig& arm);  // the arm's joint names, servo ids and directions
   void setHome(const std::vector<int>& raw);
   void observe(const std::vector<int>& raw);
+  bool hasHome() const { return !home_.empty(); }
+  const std::vector<int>& lowest() const { return min_; }  // raw extremes seen since the home pose
+  const std::vector<int>& highest() const { return max_; }
   // Throws with the joint's name and id when a joint barely moved.
-  std::vector<JointCalibration> finish(const std::vector<int>& directions, int minimumTravel = 200) const;
+  std::vector<JointCalibration> finish(int minimumTravel = 200) const;
 
  private:
   std::vector<std::string> names_;
-  std::vector<int> ids_;
+  std::vector<int> ids_, directions_;
   std::vector<int> home_, min_, max_;
 };
 
