@@ -64,6 +64,7 @@ class Field {
     return value;
   }
   int integer() const { return as<int>("an integer"); }
+  bool boolean() const { return as<bool>("true or false"); }
 
   double numberOr(const std::string& key, double fallback) const {
     return has(key) ? child(key).number() : fallback;
@@ -306,6 +307,16 @@ RigConfig parseRigConfig(const std::string& yamlText, const std::string& display
       s.child("on_stop").fail("must be 'hold' or 'limp', got '" + onStop + "'");
     if (s.has("max_failed_ticks")) rig.safety.maxFailedTicks = s.child("max_failed_ticks").integer();
     if (rig.safety.maxFailedTicks < 1) s.child("max_failed_ticks").fail("must be at least 1");
+  }
+  if (root.has("takeover")) {
+    Field t = root.child("takeover");
+    if (t.has("mirror_leaders")) rig.takeover.mirrorLeaders = t.child("mirror_leaders").boolean();
+    rig.takeover.threshold = t.numberOr("threshold", rig.takeover.threshold);
+    if (rig.takeover.threshold <= 0.0) t.child("threshold").fail("must be positive (rad)");
+    if (t.has("confirm_ticks")) rig.takeover.confirmTicks = t.child("confirm_ticks").integer();
+    if (rig.takeover.confirmTicks < 1) t.child("confirm_ticks").fail("must be at least 1");
+    rig.takeover.handBackSeconds = t.numberOr("hand_back_seconds", rig.takeover.handBackSeconds);
+    if (rig.takeover.handBackSeconds < 0.0) t.child("hand_back_seconds").fail("must not be negative");
   }
   if (root.has("sim")) {
     Field s = root.child("sim");

@@ -77,6 +77,14 @@ struct SafetyConfig {
   int maxFailedTicks = 5;  // consecutive ticks with a bus error before the loop stops the followers
 };
 
+// Human takeover while a policy runs: how a grab of the leader arm is noticed and how control returns.
+struct TakeoverConfig {
+  bool mirrorLeaders = true;     // leaders (torque on) follow their followers while the policy drives
+  double threshold = 0.3;        // rad (gripper units): leader pushed this far from where it should be
+  int confirmTicks = 3;          // consecutive control ticks beyond the threshold before taking over
+  double handBackSeconds = 1.0;  // blend from the human's last command to the policy's actions
+};
+
 struct SimConfig {
   unsigned seed = 1;
   std::array<double, 2> binCenter{0.2, 0.3};                  // metres on the table
@@ -92,6 +100,7 @@ struct RigConfig {
   std::vector<PairConfig> pairs;
   std::vector<CameraConfig> cameras;
   SafetyConfig safety;
+  TakeoverConfig takeover;
   SimConfig sim;
   std::string sourcePath;  // where it was loaded from
   std::string sourceText;  // the YAML as written, stored in every episode

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace flywheel {
@@ -36,6 +37,10 @@ ControlLoop::ControlLoop(const RigConfig& rig, RigDevices devices, Clock& clock)
     followerOffsets_.push_back(offset);
     offset += follower->jointCount();
   }
+  ledByLeader_.assign(offset, false);
+  for (auto [leader, follower] : devices_.pairs)
+    for (std::size_t j = 0; j < devices_.followers[follower]->jointCount(); ++j)
+      ledByLeader_[followerOffsets_[follower] + j] = true;
 }
 
 ControlLoop::~ControlLoop() {
@@ -52,6 +57,11 @@ void ControlLoop::stop() {
   stopRequested_ = true;
   if (thread_.joinable()) thread_.join();
   running_ = false;
+  try {
+    setLeadersMirroring(false);  // a leader left stiff would fight the next teleoperator
+  } catch (const std::exception&) {
+    // The bus may be gone: nothing more can be sent.
+  }
 }
 
 void ControlLoop::runTicks(std::uint64_t n) {
@@ -151,6 +161,47 @@ JointVector ControlLoop::teleopGoal(const std::vector<JointState>& leaderStates)
   return goal;
 }
 
+// Policy mode: the action source decides (with the leaders' command at hand, for a human takeover).
+JointVector ControlLoop::policyGoal(const std::vector<JointState>& leaderStates) {
+  ActionSource* source = actionSource_.load();
+  if (!source) return *lastGoal_;
+  const JointVector leaderCommand = teleopGoal(leaderStates);
+  if (leaderPositionGoal_.size() != lastGoal_->size()) leaderPositionGoal_ = leaderCommand;
+  PolicyDecision decision = source->decide({latest_, leaderCommand, ledByLeader_, leaderPositionGoal_});
+  latest_.intervention = decision.humanInControl;
+  latest_.policyAction = std::move(decision.proposed);
+  if (decision.mirrorLeaders) {
+    mirrorFollowersOnLeaders();  // the goal first, so that torque comes on without a jump
+  } else {
+    leaderPositionGoal_ = leaderCommand;  // a free leader is where it is
+  }
+  setLeadersMirroring(decision.mirrorLeaders);
+  return decision.goal ? std::move(*decision.goal) : *lastGoal_;
+}
+
+// Torque on so the leaders can follow the followers (and a human feels the robot when grabbing them);
+// torque off so a human moves them freely.
+void ControlLoop::setLeadersMirroring(bool mirror) {
+  if (mirror == leadersMirroring_) return;
+  leadersMirroring_ = mirror;
+  for (Arm* leader : devices_.leaders)
+    leader->setTorque(mirror);
+}
+
+// Leaders approach their followers' positions no faster than the followers' own maximum step.
+void ControlLoop::mirrorFollowersOnLeaders() {
+  const JointVector& target = latest_.state.position;
+  for (std::size_t j = 0; j < leaderPositionGoal_.size(); ++j)
+    if (ledByLeader_[j])
+      leaderPositionGoal_[j] +=
+          std::clamp(target[j] - leaderPositionGoal_[j], -limits_.maxStep, limits_.maxStep);
+  for (auto [leader, follower] : devices_.pairs) {
+    auto first = leaderPositionGoal_.begin() + static_cast<long>(followerOffsets_[follower]);
+    devices_.leaders[leader]->write(
+        JointVector(first, first + static_cast<long>(devices_.leaders[leader]->jointCount())));
+  }
+}
+
 void ControlLoop::tick() {
   const double start = clock_.now();
   const bool overrun = clock_.isRealTime() && tick_ > 0 && start - nextDeadline_ > period_ * 0.5;
@@ -170,13 +221,14 @@ void ControlLoop::tick() {
   latest_.state = std::move(followers);
 
   const ControlMode mode = mode_.load();
+  if (mode != ControlMode::Policy) setLeadersMirroring(false);
+  latest_.intervention = mode == ControlMode::Intervention;
+  latest_.policyAction.clear();
   JointVector goal = *lastGoal_;
-  if (mode == ControlMode::Teleop || mode == ControlMode::Intervention) {
+  if (mode == ControlMode::Teleop || mode == ControlMode::Intervention)
     goal = teleopGoal(leaderStates);
-  } else if (mode == ControlMode::Policy) {
-    if (ActionSource* source = actionSource_.load())
-      if (auto action = source->nextAction(latest_)) goal = std::move(*action);
-  }
+  else if (mode == ControlMode::Policy)
+    goal = policyGoal(leaderStates);
   goal = applySafety(goal, *lastGoal_, limits_, safety_);
   if (mode != ControlMode::Idle)
     for (std::size_t i = 0; i < devices_.followers.size(); ++i) {
@@ -201,7 +253,7 @@ void ControlLoop::tick() {
   }
   {
     std::lock_guard lock(statusMutex_);
-    status_.mode = mode;
+    status_.mode = mode == ControlMode::Policy && latest_.intervention ? ControlMode::Intervention : mode;
     status_.leaders = std::move(leaders);
     status_.followers = latest_.state;
     status_.goal = goal;

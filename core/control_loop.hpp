@@ -32,11 +32,33 @@ class ObservationSink {
       const Observation& observation) = 0;  // called on the loop thread; must not block
 };
 
+// What the loop knows each tick in Policy mode, for whoever decides the followers' goals.
+struct PolicyTick {
+  const Observation& latest;              // tick, time and the followers' state
+  const JointVector& leaderCommand;       // the follower goals the leaders command (as in teleop)
+  const std::vector<bool>& ledByLeader;   // per follower joint: has a paired leader
+  const JointVector& leaderPositionGoal;  // per follower joint: the last goal mirrored to its leader
+};
+
+struct PolicyDecision {
+  std::optional<JointVector> goal;  // nullopt holds the previous goal
+  bool humanInControl = false;      // recorded as /intervention
+  JointVector proposed;             // the policy's own action this tick (recorded); empty when none
+  bool mirrorLeaders = false;       // leaders torque on, following their followers
+};
+
 // Supplies follower goals in Policy mode. nullopt holds the previous goal.
 class ActionSource {
  public:
   virtual ~ActionSource() = default;
   virtual std::optional<JointVector> nextAction(const Observation& latest) = 0;
+  // The whole decision for a tick; by default the action source alone drives the followers.
+  virtual PolicyDecision decide(const PolicyTick& tick) {
+    PolicyDecision decision;
+    decision.goal = nextAction(tick.latest);
+    if (decision.goal) decision.proposed = *decision.goal;
+    return decision;
+  }
 };
 
 // The hardware a loop drives. Not owned.
@@ -94,6 +116,9 @@ class ControlLoop {
   void stopFollowersSafely();
   JointState readAll(const std::vector<Arm*>& arms) const;
   JointVector teleopGoal(const std::vector<JointState>& leaderStates) const;
+  JointVector policyGoal(const std::vector<JointState>& leaderStates);
+  void setLeadersMirroring(bool mirror);
+  void mirrorFollowersOnLeaders();
   void sleepUntil(double deadline) const;
 
   const RigConfig& rig_;
@@ -104,6 +129,7 @@ class ControlLoop {
   int decimation_;
   JointLimits limits_;
   std::vector<std::size_t> followerOffsets_;  // first joint of each follower in the concatenated vector
+  std::vector<bool> ledByLeader_;             // per follower joint
 
   std::atomic<bool> running_{false};
   std::atomic<bool> stopRequested_{false};
@@ -122,6 +148,8 @@ class ControlLoop {
   int consecutiveFailures_ = 0;
   SafetyCounters safety_;
   Observation latest_;
+  bool leadersMirroring_ = false;   // leaders torqued and following the followers (policy runs)
+  JointVector leaderPositionGoal_;  // in follower joint order: what the leaders were last told
 
   LoopStats stats_;
   mutable std::mutex statusMutex_;

@@ -47,6 +47,8 @@ struct Observation {
   JointVector action;               // commanded follower goals after safety, concatenated
   std::vector<CameraFrame> frames;  // one per camera, in rig order
   std::string cameraError;          // the first camera that stopped, and why
+  bool intervention = false;        // policy runs: a human had (some) control of the followers this tick
+  JointVector policyAction;         // policy runs: the policy's own proposal this tick; empty when none
 };
 
 // H future actions of J joints each, row-major [H, J].

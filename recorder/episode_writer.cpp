@@ -1,5 +1,7 @@
 #include "recorder/episode_writer.hpp"
 
+#include <limits>
+
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -65,6 +67,25 @@ h5::Handle createCompressLength(hid_t file, std::size_t cameras) {
                 "create compress_len"));
 }
 
+// h5py's bool: an int8 enum of FALSE and TRUE, which numpy reads back as dtype bool.
+h5::Handle boolType() {
+  h5::Handle type = h5::type(H5Tenum_create(H5T_NATIVE_INT8));
+  std::int8_t no = 0, yes = 1;
+  H5Tenum_insert(type, "FALSE", &no);
+  H5Tenum_insert(type, "TRUE", &yes);
+  return type;
+}
+
+void appendFlags(hid_t dataset, hsize_t oldRows, const std::vector<std::int8_t>& flags) {
+  hsize_t newDims[1] = {oldRows + flags.size()};
+  h5::check(H5Dset_extent(dataset, newDims), "extend dataset");
+  h5::Handle fileSpace = h5::space(H5Dget_space(dataset));
+  hsize_t start[1] = {oldRows}, count[1] = {flags.size()};
+  H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nullptr, count, nullptr);
+  h5::Handle memSpace = h5::space(H5Screate_simple(1, count, nullptr));
+  h5::check(H5Dwrite(dataset, boolType(), memSpace, fileSpace, H5P_DEFAULT, flags.data()), "write flags");
+}
+
 // Appends `rows` rows of doubles (row-major, `cols` each) to a [T, cols] or [T] dataset.
 void appendRows(hid_t dataset, hsize_t oldRows, hsize_t rows, hsize_t cols, const double* values) {
   bool matrix = cols > 0;
@@ -88,7 +109,8 @@ std::string isoTimeNow() {
 
 struct EpisodeWriter::Datasets {
   h5::Handle file;
-  h5::Handle qpos, qvel, effort, action, timestamp;
+  h5::Handle qpos, qvel, effort, action, timestamp, intervention;
+  h5::Handle policyAction;  // policy runs only
   std::vector<h5::Handle> images, imageTimestamps;
   h5::Handle compressLength;        // JPEG storage: [cameras, T] float32 lengths, as ALOHA writes them
   std::vector<hsize_t> paddedSize;  // JPEG storage: current row width per camera
@@ -212,6 +234,12 @@ void EpisodeWriter::createLayout() {
       createExtendible(observations, "effort", H5T_IEEE_F64LE, {joints}, kStateChunkRows, true);
   datasets_->action = createExtendible(file, "action", H5T_IEEE_F64LE, {joints}, kStateChunkRows, true);
   datasets_->timestamp = createExtendible(file, "timestamp", H5T_IEEE_F64LE, {}, kStateChunkRows, true);
+  datasets_->intervention = createExtendible(file, "intervention", boolType(), {}, kStateChunkRows, true);
+  if (!info_.policy.empty()) {
+    h5::writeStringAttribute(file, "policy", info_.policy);
+    datasets_->policyAction =
+        createExtendible(file, "policy_action", H5T_IEEE_F64LE, {joints}, kStateChunkRows, true);
+  }
 
   h5::Handle images = h5::group(H5Gcreate2(observations, "images", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   h5::Handle stamps =
@@ -371,9 +399,15 @@ void EpisodeWriter::writeBatch(const std::vector<Observation>& batch) {
   }
   countFrames(batch);
   const hsize_t n = batch.size(), j = info_.joints, oldRows = datasets_->rows;
-  std::vector<double> qpos, qvel, effort, action, stamps;
+  std::vector<double> qpos, qvel, effort, action, stamps, proposed;
+  std::vector<std::int8_t> intervention;
   qpos.reserve(n * j);
   for (const Observation& obs : batch) {
+    intervention.push_back(obs.intervention ? 1 : 0);
+    if (obs.policyAction.size() == j)
+      proposed.insert(proposed.end(), obs.policyAction.begin(), obs.policyAction.end());
+    else
+      proposed.insert(proposed.end(), j, std::numeric_limits<double>::quiet_NaN());
     qpos.insert(qpos.end(), obs.state.position.begin(), obs.state.position.end());
     qvel.insert(qvel.end(), obs.state.velocity.begin(), obs.state.velocity.end());
     effort.insert(effort.end(), obs.state.effort.begin(), obs.state.effort.end());
@@ -391,6 +425,8 @@ void EpisodeWriter::writeBatch(const std::vector<Observation>& batch) {
   appendRows(datasets_->effort, oldRows, n, j, effort.data());
   appendRows(datasets_->action, oldRows, n, j, action.data());
   appendRows(datasets_->timestamp, oldRows, n, 0, stamps.data());
+  appendFlags(datasets_->intervention, oldRows, intervention);
+  if (datasets_->policyAction.valid()) appendRows(datasets_->policyAction, oldRows, n, j, proposed.data());
   datasets_->rows += n;
   std::lock_guard lock(mutex_);
   stats_.written += n;

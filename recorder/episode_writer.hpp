@@ -7,6 +7,8 @@
 //   /observations/image_timestamps/<camera> [T] float64, capture time of the frame used at tick t
 //   /action                            [T, J] float64
 //   /timestamp                         [T] float64, measured seconds since the first tick
+//   /intervention                      [T] bool (h5py's enum), a human had control of the followers
+//   /policy_action                     [T, J] float64, policy runs only: the policy's proposal (NaN: none)
 //   root attributes: sim, task, fps, rig_name, rig_config, software_version, start_time, complete, ...
 //
 // Crash safety: the file is flushed twice a second with metadata evictions off in between and freed file
@@ -55,6 +57,7 @@ struct EpisodeInfo {
   std::string rigConfigText;
   std::size_t joints = 0;
   std::vector<CameraSpec> cameras;
+  std::string policy;  // policy runs: the policy that drove the followers ("" for demonstrations)
 };
 
 struct CameraStats {

@@ -89,6 +89,9 @@ class RecorderTest : public QObject {
         QCOMPARE(d.shape, (std::vector<unsigned long long>{60, 480, 640, 3}));
       } else if (d.path.starts_with("/annotations/")) {
         QCOMPARE(d.dtype, std::string("uint8"));  // the label slots
+      } else if (d.path == "/intervention") {
+        QCOMPARE(d.dtype, std::string("bool"));  // a demonstration: nobody took over
+        QCOMPARE(reader.readDoubles("/intervention"), std::vector<double>(60, 0.0));
       } else {
         QCOMPARE(d.dtype, std::string("float64"));
       }

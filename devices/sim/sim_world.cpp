@@ -89,9 +89,9 @@ void SimWorld::resetEpisode(unsigned seed) {
 void SimWorld::advance(double dt) {
   std::lock_guard lock(mutex_);
   time_ += dt;
-  driveLeaders(dt);
+  if (handOnLeaders_) driveLeaders(dt);
   for (ArmBody& arm : arms_)
-    if (arm.config->role == ArmRole::Follower) stepFollower(arm, dt);
+    if (arm.config->role == ArmRole::Follower || !handOnLeaders_) stepFollower(arm, dt);
   stepCube(dt);
 }
 
@@ -196,6 +196,22 @@ void SimWorld::setGoal(std::size_t armIndex, const JointVector& goal) {
 void SimWorld::setTorque(std::size_t armIndex, bool enabled) {
   std::lock_guard lock(mutex_);
   arms_.at(armIndex).torque = enabled;
+}
+
+void SimWorld::setHandOnLeaders(bool onLeaders) {
+  std::lock_guard lock(mutex_);
+  if (handOnLeaders_ && !onLeaders)
+    for (ArmBody& arm : arms_)
+      if (arm.config->role == ArmRole::Leader) {
+        arm.goal = arm.state.position;  // let go: a torqued leader holds where the hand left it
+        std::fill(arm.state.velocity.begin(), arm.state.velocity.end(), 0.0);
+      }
+  handOnLeaders_ = onLeaders;
+}
+
+bool SimWorld::handOnLeaders() const {
+  std::lock_guard lock(mutex_);
+  return handOnLeaders_;
 }
 
 SceneSnapshot SimWorld::snapshot() const {

@@ -37,6 +37,10 @@ class SimWorld {
   JointState armState(std::size_t armIndex) const;  // rig.arms order
   void setGoal(std::size_t armIndex, const JointVector& goal);
   void setTorque(std::size_t armIndex, bool enabled);
+  // Whether the scripted operator's hand holds the leaders (teleoperation, a takeover) or has let go
+  // (a policy runs: leaders are then servos like the followers, torque permitting).
+  void setHandOnLeaders(bool onLeaders);
+  bool handOnLeaders() const;
   SceneSnapshot snapshot() const;
   EpisodeOutcome outcome() const;
   double time() const;
@@ -65,6 +69,7 @@ class SimWorld {
   double time_ = 0.0;
   double episodeStart_ = 0.0;
   int activeLeader_ = -1;
+  bool handOnLeaders_ = true;
   ScriptedOperator operator_;
 
   Eigen::Vector3d cube_{0.3, 0.0, 0.02};
