@@ -1,20 +1,34 @@
 #include "policy/policy.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace flywheel {
 
-SynchronousChunkExecutor::SynchronousChunkExecutor(Policy& policy, std::string prompt, int stepsPerChunk)
-    : policy_(policy), prompt_(std::move(prompt)), stepsPerChunk_(stepsPerChunk) {}
+PolicyRigSpec PolicyRigSpec::of(const RigConfig& rig) {
+  PolicyRigSpec spec;
+  spec.joints = rig.followerJointCount();
+  for (const CameraConfig& camera : rig.cameras)
+    spec.cameras.push_back(camera.name);
+  spec.fps = rig.recordRateHz;
+  return spec;
+}
 
-std::optional<JointVector> SynchronousChunkExecutor::nextAction(const Observation& latest) {
-  if (chunk_.horizon == 0 || next_ >= std::min(stepsPerChunk_, chunk_.horizon)) {
-    chunk_ = policy_.infer(latest, prompt_);
-    ++inferences_;
-    next_ = 0;
-    if (chunk_.horizon == 0) return std::nullopt;  // nothing to do: hold
+std::string chunkProblem(const ActionChunk& chunk, std::size_t joints) {
+  if (chunk.horizon < 1) return "an empty action chunk";
+  if (static_cast<std::size_t>(chunk.joints) != joints)
+    return "actions of " + std::to_string(chunk.joints) + " joints for a rig of " + std::to_string(joints);
+  if (chunk.values.size() != static_cast<std::size_t>(chunk.horizon) * joints)
+    return "a chunk of " + std::to_string(chunk.values.size()) + " values is not [" +
+           std::to_string(chunk.horizon) + ", " + std::to_string(joints) + "]";
+  auto bad =
+      std::find_if(chunk.values.begin(), chunk.values.end(), [](double v) { return !std::isfinite(v); });
+  if (bad != chunk.values.end()) {
+    auto index = static_cast<std::size_t>(bad - chunk.values.begin());
+    return std::string(std::isnan(*bad) ? "NaN" : "infinity") + " at step " + std::to_string(index / joints) +
+           ", joint " + std::to_string(index % joints);
   }
-  return chunk_.step(next_++);
+  return {};
 }
 
 ReplayPolicy::ReplayPolicy(std::vector<double> actions, std::size_t joints, int horizon)
@@ -27,16 +41,17 @@ std::string ReplayPolicy::describe() const {
   return "replay of " + std::to_string(length()) + " recorded actions";
 }
 
-// Returns the next `horizon` recorded actions; past the end, an empty chunk (the loop holds).
-ActionChunk ReplayPolicy::infer(const Observation& observation, const std::string& prompt) {
-  ActionChunk chunk;
+// Returns the next `horizon` recorded actions; past the end, an empty chunk (refused: the loop holds).
+PolicyOutput ReplayPolicy::infer(const Observation&, const std::string&) {
+  PolicyOutput output;
+  ActionChunk& chunk = output.actions;
   chunk.joints = static_cast<int>(joints_);
   std::size_t available = length() > cursor_ ? length() - cursor_ : 0;
   chunk.horizon = static_cast<int>(std::min<std::size_t>(available, static_cast<std::size_t>(horizon_)));
   auto first = actions_.begin() + static_cast<long>(cursor_ * joints_);
   chunk.values.assign(first, first + static_cast<long>(chunk.horizon * joints_));
   cursor_ += static_cast<std::size_t>(chunk.horizon);
-  return chunk;
+  return output;
 }
 
 }  // namespace flywheel

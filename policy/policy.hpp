@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "core/control_loop.hpp"
+#include "core/config.hpp"
 #include "core/types.hpp"
 
 namespace flywheel {
@@ -12,30 +12,40 @@ struct PolicyError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What a policy is bound to: the rig's follower joints and cameras, in rig order.
+struct PolicyRigSpec {
+  std::size_t joints = 0;
+  std::vector<std::string> cameras;
+  double fps = 50.0;  // the rate the policy's actions are meant for (the rig's record rate)
+
+  static PolicyRigSpec of(const RigConfig& rig);
+};
+
+// Seconds spent on one inference. For a remote policy, forward is the server's own inference time and
+// network is what the round trip cost beyond it.
+struct InferenceTiming {
+  double preprocess = 0.0;
+  double forward = 0.0;
+  double postprocess = 0.0;
+  double network = 0.0;
+  double total = 0.0;
+};
+
+struct PolicyOutput {
+  ActionChunk actions;  // [H, J]
+  InferenceTiming timing;
+};
+
 class Policy {
  public:
   virtual ~Policy() = default;
   virtual std::string describe() const = 0;
-  // Returns an [H, J] chunk; J must equal the rig's follower joint count. Throws PolicyError.
-  virtual ActionChunk infer(const Observation& observation, const std::string& prompt) = 0;
+  // observation.frames are in the rig's camera order. Throws PolicyError (the caller holds the robot).
+  virtual PolicyOutput infer(const Observation& observation, const std::string& prompt) = 0;
 };
 
-// Synchronous chunk execution: run `stepsPerChunk` actions of each chunk, then ask the policy again.
-// Runs inference on the loop thread, so it suits policies that answer within a tick (replay, tiny models).
-class SynchronousChunkExecutor final : public ActionSource {
- public:
-  SynchronousChunkExecutor(Policy& policy, std::string prompt, int stepsPerChunk);
-  std::optional<JointVector> nextAction(const Observation& latest) override;
-  std::uint64_t inferences() const { return inferences_; }
-
- private:
-  Policy& policy_;
-  std::string prompt_;
-  int stepsPerChunk_;
-  ActionChunk chunk_;
-  int next_ = 0;
-  std::uint64_t inferences_ = 0;
-};
+// Empty when the chunk can drive `joints` joints; otherwise why not (wrong shape, NaN or infinity).
+std::string chunkProblem(const ActionChunk& chunk, std::size_t joints);
 
 // Plays back the actions of a recorded episode, chunk by chunk: the simplest policy there is, and a check
 // that a recording reproduces its motion on the rig.
@@ -44,7 +54,7 @@ class ReplayPolicy final : public Policy {
   // actions: [T, J] row-major, as an episode's /action holds them.
   ReplayPolicy(std::vector<double> actions, std::size_t joints, int horizon);
   std::string describe() const override;
-  ActionChunk infer(const Observation& observation, const std::string& prompt) override;
+  PolicyOutput infer(const Observation& observation, const std::string& prompt) override;
   std::size_t length() const { return actions_.size() / joints_; }
 
  private:

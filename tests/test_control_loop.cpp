@@ -1,9 +1,8 @@
-// The control loop on its own thread at a real-time rate, and in policy mode replaying recorded actions.
+// The control loop on its own thread at a real-time rate.
 #include <QtTest>
 
 #include <thread>
 
-#include "policy/policy.hpp"
 #include "sim_harness.hpp"
 
 using namespace flywheel;
@@ -63,34 +62,6 @@ class ControlLoopTest : public QObject {
     loop.start();
     QTRY_VERIFY_WITH_TIMEOUT(loop.status().tick >= stoppedAt + 5, 2000);
     loop.stop();
-  }
-
-  // Replaying a teleoperated episode's actions in policy mode reproduces the follower's motion exactly:
-  // the loop executes chunks, applies the same safety and the simulation is deterministic.
-  void replayPolicyReproducesTheEpisode() {
-    RigConfig config = loadRigConfig("sim");
-    SimHarness teleop(config);
-    auto demonstration = teleop.runEpisode(11, 400);
-
-    SimHarness replay(config, ControlMode::Policy);
-    ReplayPolicy policy(column(demonstration, true), 7, 10);
-    SynchronousChunkExecutor executor(policy, "replay", 10);
-    replay.loop->setActionSource(&executor);
-    auto replayed = replay.runEpisode(11, 400);
-    QCOMPARE(executor.inferences(), std::uint64_t(40));
-    QCOMPARE(column(replayed, true), column(demonstration, true));
-    QCOMPARE(column(replayed, false), column(demonstration, false));
-  }
-
-  void policyRunningDryHolds() {
-    RigConfig config = loadRigConfig("sim");
-    SimHarness harness(config, ControlMode::Policy);
-    ReplayPolicy policy(std::vector<double>(7 * 5, 0.1), 7, 5);
-    SynchronousChunkExecutor executor(policy, "", 5);
-    harness.loop->setActionSource(&executor);
-    auto observations = harness.runEpisode(1, 100);
-    // After five actions the policy has nothing more: the last goal is held.
-    QCOMPARE(observations.back().action, observations[10].action);
   }
 };
 

@@ -1,0 +1,322 @@
+// Chunk execution (synchronous, ACT's temporal ensembling, asynchronous), the watchdog, and human takeover
+// on the simulated rig with the flags read back from the episode file.
+#include <QtTest>
+
+#include <cmath>
+#include <filesystem>
+#include <thread>
+
+#include "policy/chunk_executor.hpp"
+#include "policy/takeover.hpp"
+#include "recorder/episode_reader.hpp"
+#include "recorder/episode_recorder.hpp"
+#include "recorder/episode_writer.hpp"
+#include "sim_harness.hpp"
+
+using namespace flywheel;
+using namespace flywheel::testing;
+
+namespace {
+
+// [H, J] with row i holding value(i) in every joint.
+ActionChunk chunkOf(int horizon, int joints, const std::function<double(int)>& value) {
+  ActionChunk chunk{horizon, joints, {}};
+  for (int i = 0; i < horizon; ++i)
+    chunk.values.insert(chunk.values.end(), static_cast<std::size_t>(joints), value(i));
+  return chunk;
+}
+
+// Moves the followers from where they are towards a fixed pose: a policy with a visible effect.
+class TowardsPosePolicy final : public Policy {
+ public:
+  explicit TowardsPosePolicy(JointVector pose, int horizon = 10)
+      : pose_(std::move(pose)), horizon_(horizon) {}
+  std::string describe() const override { return "towards-pose"; }
+  PolicyOutput infer(const Observation& observation, const std::string&) override {
+    if (fail) throw PolicyError("connection refused");
+    if (sleepSeconds > 0) std::this_thread::sleep_for(std::chrono::duration<double>(sleepSeconds));
+    PolicyOutput output;
+    output.actions = {horizon_, static_cast<int>(pose_.size()), {}};
+    for (int i = 1; i <= horizon_; ++i)
+      for (std::size_t j = 0; j < pose_.size(); ++j) {
+        const double from = observation.state.position[j];
+        output.actions.values.push_back(from + (pose_[j] - from) * std::min(1.0, 0.05 * i));
+      }
+    if (sendNaN) output.actions.values[3] = std::nan("");
+    return output;
+  }
+  std::atomic<bool> fail{false};
+  std::atomic<bool> sendNaN{false};
+  std::atomic<double> sleepSeconds{0.0};
+
+ private:
+  JointVector pose_;
+  int horizon_;
+};
+
+Observation observationAt(std::uint64_t tick, std::size_t joints) {
+  Observation o;
+  o.tick = tick;
+  o.state = JointState::zeros(joints);
+  return o;
+}
+
+double first(const std::optional<JointVector>& action) {
+  return action ? action->front() : std::nan("");
+}
+
+}  // namespace
+
+class PolicyTest : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void synchronousExecutesKStepsThenAsksAgain() {
+    ChunkPlan plan({ChunkMode::Synchronous, 3});
+    QVERIFY(plan.wantsInference(0, 0));
+    plan.add(chunkOf(10, 2, [](int i) { return i; }), 0, 2);  // the robot waited two steps for it
+    QCOMPARE(first(plan.actionAt(2)), 0.0);
+    QCOMPARE(first(plan.actionAt(4)), 2.0);
+    QVERIFY(!plan.actionAt(5));
+    QVERIFY(!plan.wantsInference(4, 0));
+    QVERIFY(plan.wantsInference(5, 0));
+  }
+
+  void temporalEnsemblingWeighsTheOldestPredictionMost() {
+    ChunkPlan plan({ChunkMode::TemporalEnsembling});
+    plan.add(chunkOf(10, 1, [](int) { return 1.0; }), 0, 0);
+    plan.add(chunkOf(10, 1, [](int) { return 2.0; }), 1, 1);
+    QCOMPARE(first(plan.actionAt(0)), 1.0);
+    const double w1 = std::exp(-0.01);
+    QVERIFY(std::abs(first(plan.actionAt(1)) - (1.0 + 2.0 * w1) / (1.0 + w1)) < 1e-12);
+    // Predictions are aligned by the step they are meant for: chunks that agree average to themselves.
+    ChunkPlan aligned({ChunkMode::TemporalEnsembling});
+    aligned.add(chunkOf(10, 1, [](int i) { return i; }), 0, 0);
+    aligned.add(chunkOf(10, 1, [](int i) { return 3 + i; }), 3, 4);
+    QCOMPARE(first(aligned.actionAt(5)), 5.0);
+    QVERIFY(aligned.wantsInference(5, 0));  // ACT asks every step
+    QVERIFY(!aligned.actionAt(13));         // past every chunk: nothing planned, the robot holds
+  }
+
+  void asynchronousSkipsTheLatencyAndBlendsTheOverlap() {
+    ChunkPlan plan({ChunkMode::Asynchronous, 10, 0.01, 4});
+    plan.add(chunkOf(20, 1, [](int) { return 0.0; }), 0, 0);
+    QVERIFY(!plan.wantsInference(5, 2.0));
+    QVERIFY(plan.wantsInference(10, 2.0));  // executed k = 10 actions: ask while the rest runs
+    // Computed from step 10's observation, it arrives at step 13: its first three actions are stale.
+    plan.add(chunkOf(20, 1, [](int i) { return 100.0 + i; }), 10, 13);
+    QCOMPARE(first(plan.actionAt(13)), 0.2 * 103.0);  // one fifth of the new chunk
+    QCOMPARE(first(plan.actionAt(16)), 0.8 * 106.0);
+    QCOMPARE(first(plan.actionAt(17)), 107.0);  // blend over: the new chunk alone
+    QCOMPARE(first(plan.actionAt(29)), 119.0);
+    QVERIFY(!plan.actionAt(30));
+    QVERIFY(plan.wantsInference(27, 2.0));  // three steps left, two steps of latency: ask now
+  }
+
+  void malformedChunksAreNamed() {
+    QCOMPARE(chunkProblem(chunkOf(5, 14, [](int) { return 0.0; }), 14), std::string());
+    QCOMPARE(chunkProblem(chunkOf(5, 7, [](int) { return 0.0; }), 14),
+             std::string("actions of 7 joints for a rig of 14"));
+    ActionChunk nan = chunkOf(5, 14, [](int) { return 0.0; });
+    nan.values[14 * 2 + 3] = std::nan("");
+    QCOMPARE(chunkProblem(nan, 14), std::string("NaN at step 2, joint 3"));
+    QCOMPARE(chunkProblem(ActionChunk{}, 14), std::string("an empty action chunk"));
+  }
+
+  // Replaying a teleoperated episode's actions synchronously reproduces the follower's motion exactly:
+  // the loop executes chunks, applies the same safety and the simulation is deterministic.
+  void replayThroughTheExecutorReproducesTheEpisode() {
+    RigConfig config = loadRigConfig("sim");
+    SimHarness teleop(config);
+    auto demonstration = teleop.runEpisode(11, 400);
+
+    SimHarness replay(config, ControlMode::Policy);
+    ReplayPolicy policy(column(demonstration, true), 7, 10);
+    ExecutorOptions options{{ChunkMode::Synchronous, 10}};
+    options.lockstep = true;
+    ChunkExecutor executor(policy, {}, 7, options, replay.clock, "replay");
+    replay.loop->setActionSource(&executor);
+    auto replayed = replay.runEpisode(11, 400);
+    QCOMPARE(executor.status().inferences, std::uint64_t(40));
+    QCOMPARE(column(replayed, true), column(demonstration, true));
+    QCOMPARE(column(replayed, false), column(demonstration, false));
+    QVERIFY(!replayed[5].intervention);
+    QCOMPARE(replayed[5].policyAction, replayed[5].action);
+  }
+
+  void policyRunningDryHolds() {
+    RigConfig config = loadRigConfig("sim");
+    SimHarness harness(config, ControlMode::Policy);
+    ReplayPolicy policy(std::vector<double>(7 * 5, 0.1), 7, 5);
+    ExecutorOptions options{{ChunkMode::Synchronous, 5}};
+    options.lockstep = true;
+    ChunkExecutor executor(policy, {}, 7, options, harness.clock, "");
+    harness.loop->setActionSource(&executor);
+    auto observations = harness.runEpisode(1, 100);
+    // After five actions the policy has nothing more (an empty chunk is refused): the last goal is held.
+    QCOMPARE(observations.back().action, observations[10].action);
+    QCOMPARE(executor.status().health, PolicyHealth::Holding);
+    QVERIFY(executor.status().reason.find("an empty action chunk") != std::string::npos);
+  }
+
+  // A policy that fails (server gone) or answers NaN holds the robot with the reason; it resumes when
+  // valid chunks come back.
+  void watchdogHoldsOnErrorsAndResumes() {
+    ManualClock clock;
+    TowardsPosePolicy policy(JointVector(7, 1.0));
+    ExecutorOptions options{{ChunkMode::Synchronous, 5}};
+    options.lockstep = true;
+    ChunkExecutor executor(policy, {}, 7, options, clock, "");
+    std::uint64_t tick = 0;
+    auto step = [&] {
+      auto action = executor.nextAction(observationAt(tick++, 7));
+      clock.advance(options.stepSeconds);
+      return action;
+    };
+    QVERIFY(step().has_value());
+    policy.fail = true;
+    for (int i = 0; i < 10; ++i)
+      step();
+    QVERIFY(!step().has_value());
+    QCOMPARE(executor.status().health, PolicyHealth::Holding);
+    QCOMPARE(executor.status().reason, std::string("connection refused"));
+    policy.fail = false;
+    policy.sendNaN = true;
+    for (int i = 0; i < 20; ++i)
+      step();
+    QVERIFY(!step().has_value());
+    QVERIFY2(executor.status().reason.find("NaN at step 0, joint 3") != std::string::npos,
+             executor.status().reason.c_str());
+    QVERIFY(executor.status().refused >= 1);
+    policy.sendNaN = false;
+    bool resumed = false;
+    for (int i = 0; i < 20 && !resumed; ++i)
+      resumed = step().has_value();
+    QVERIFY(resumed);
+    QCOMPARE(executor.status().health, PolicyHealth::Running);
+  }
+
+  // A slow answer: the loop keeps ticking, holds once the watchdog time passes, and names the wait.
+  void watchdogHoldsWhenTheAnswerIsLate() {
+    SteadyClock clock;
+    TowardsPosePolicy policy(JointVector(7, 1.0));
+    ExecutorOptions options{{ChunkMode::Synchronous, 5}};
+    options.watchdogSeconds = 0.1;
+    ChunkExecutor executor(policy, {}, 7, options, clock, "");
+    std::uint64_t tick = 0;
+    QTRY_VERIFY_WITH_TIMEOUT(executor.nextAction(observationAt(tick++, 7)).has_value(), 5000);
+    policy.sleepSeconds = 0.4;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (executor.nextAction(observationAt(tick++, 7)), executor.status().health == PolicyHealth::Holding),
+        5000);
+    QVERIFY2(executor.status().reason.starts_with("no answer from towards-pose for"),
+             executor.status().reason.c_str());
+    policy.sleepSeconds = 0.0;
+    QTRY_VERIFY_WITH_TIMEOUT(executor.nextAction(observationAt(tick++, 7)).has_value(), 5000);
+  }
+
+  // With 80 ms of latency and chunks of one second, asynchronous execution never runs out of actions,
+  // while synchronous execution stops for every inference.
+  void asynchronousExecutionNeverStalls() {
+    auto heldSteps = [](ChunkMode mode) {
+      SteadyClock clock;
+      TowardsPosePolicy policy(JointVector(7, 1.0), 50);
+      ExecutorOptions options{{mode, 25}};
+      ChunkExecutor executor(policy, {}, 7, options, clock, "");
+      std::uint64_t tick = 0;
+      while (!executor.nextAction(observationAt(tick++, 7)))
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      policy.sleepSeconds = 0.08;
+      int held = 0;
+      for (int i = 0; i < 150; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (!executor.nextAction(observationAt(tick++, 7))) ++held;
+      }
+      return held;
+    };
+    const int asyncHeld = heldSteps(ChunkMode::Asynchronous);
+    const int syncHeld = heldSteps(ChunkMode::Synchronous);
+    QVERIFY2(asyncHeld == 0, qPrintable(QString("async held %1 steps").arg(asyncHeld)));
+    QVERIFY2(syncHeld >= 6, qPrintable(QString("sync held %1 steps").arg(syncHeld)));
+  }
+
+  // The simulated operator grabs the leader mid-run: the human takes over, the followers follow the
+  // leader, the operator hands back and control blends back to the policy. The file says who was in control.
+  void takeoverAndHandBackAreRecorded() {
+    RigConfig config = loadRigConfig("sim");
+    SimHarness harness(config, ControlMode::Policy);
+    harness.world().resetEpisode(3);
+    harness.world().setHandOnLeaders(false);
+    harness.loop->resyncGoals();
+    TowardsPosePolicy policy({0.3, 0.2, -0.2, 0.0, 0.3, 0.0, 0.8});
+    ExecutorOptions options{{ChunkMode::Synchronous, 5}};
+    options.lockstep = true;
+    options.ticksPerStep = config.recordDecimation();
+    ChunkExecutor executor(policy, {}, 7, options, harness.clock, "");
+    TakeoverSupervisor supervisor(executor, config.takeover, harness.loop->period());
+    harness.loop->setActionSource(&supervisor);
+
+    const std::string path = QDir::temp().filePath("flywheel_takeover_test.hdf5").toStdString();
+    std::filesystem::remove(path);
+    EpisodeInfo info = EpisodeRecorder::infoFor(config, "takeover test");
+    info.policy = policy.describe();
+    CollectingSink sink;
+    harness.loop->setSink(&sink);
+
+    harness.loop->runTicks(100);
+    QCOMPARE(supervisor.status().control, Control::Policy);
+    LoopStatus s = harness.loop->status();
+    QVERIFY2(std::abs(s.leaders.position[1] - s.followers.position[1]) < 0.05,
+             "the leader mirrors the follower while the policy drives");
+
+    harness.world().setHandOnLeaders(true);  // the operator grabs the leader
+    harness.loop->runTicks(config.takeover.confirmTicks + 2);
+    QCOMPARE(supervisor.status().control, Control::Human);
+    QVERIFY(supervisor.status().lastCause.starts_with("leader moved"));
+    harness.loop->runTicks(100);
+    s = harness.loop->status();
+    QCOMPARE(s.mode, ControlMode::Intervention);
+    QCOMPARE(s.goal, s.leaders.position);  // the follower follows the leader
+
+    harness.world().setHandOnLeaders(false);
+    supervisor.requestHandBack();
+    const auto blendTicks =
+        static_cast<std::uint64_t>(config.takeover.handBackSeconds * config.controlRateHz);
+    harness.loop->runTicks(blendTicks / 2);
+    QCOMPARE(supervisor.status().control, Control::HandingBack);
+    harness.loop->runTicks(blendTicks / 2 + 5);
+    QCOMPARE(supervisor.status().control, Control::Policy);
+    harness.loop->runTicks(50);
+
+    supervisor.requestTakeover();  // the key
+    harness.loop->runTicks(10);
+    QCOMPARE(supervisor.status().control, Control::Human);
+    QCOMPARE(supervisor.status().lastCause, std::string("key"));
+    QCOMPARE(supervisor.status().takeovers, std::uint64_t(2));
+    harness.loop->setSink(nullptr);
+
+    {
+      EpisodeWriter writer(path, info);
+      for (const Observation& o : sink.observations)
+        writer.pushBlocking(o);
+      writer.finish(std::nullopt);
+    }
+    EpisodeReader reader(path);
+    QCOMPARE(reader.summary().interventions, 2);
+    std::vector<double> flags = reader.readDoubles("/intervention");
+    std::vector<double> proposed = reader.readDoubles("/policy_action");
+    std::vector<double> executed = reader.readDoubles("/action");
+    QCOMPARE(flags.size(), sink.observations.size());
+    QCOMPARE(flags[50], 0.0);
+    QCOMPARE(flags[150], 1.0);
+    for (std::size_t t = 0; t < flags.size(); ++t)
+      QCOMPARE(flags[t] != 0.0, sink.observations[t].intervention);
+    // While the policy drives, what it proposed is what was executed; under the human it differs.
+    QCOMPARE(proposed[50 * 7 + 1], executed[50 * 7 + 1]);
+    QVERIFY(std::isfinite(proposed[150 * 7 + 1]));
+    QVERIFY(std::abs(proposed[150 * 7 + 1] - executed[150 * 7 + 1]) > 1e-6);
+    std::filesystem::remove(path);
+  }
+};
+
+QTEST_GUILESS_MAIN(PolicyTest)
+#include "test_policy.moc"
