@@ -1,0 +1,204 @@
+#include "policy/openpi_client.hpp"
+
+#include <QCoreApplication>
+#include <QEventLoop>
+#include <QNetworkRequest>
+#include <QThread>
+#include <QTimer>
+#include <QWebSocket>
+#include <chrono>
+#include <mutex>
+#include <optional>
+
+#include "policy/image_prep.hpp"
+
+namespace flywheel {
+
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// A traceback's last line says what went wrong.
+std::string lastLine(const QString& text) {
+  const QStringList lines = text.trimmed().split('\n', Qt::SkipEmptyParts);
+  return lines.isEmpty() ? std::string("(empty)") : lines.back().trimmed().toStdString();
+}
+
+}  // namespace
+
+// The socket lives on a thread of its own with a Qt event loop; callers on any thread (the executor's
+// worker) hand it work and block until the work is done, so the control loop never meets Qt.
+struct OpenPiPolicy::Connection {
+  const OpenPiOptions& options;
+  QThread thread;
+  QObject* context = new QObject;  // lives on `thread`
+  QWebSocket* socket = nullptr;    // lives on `thread`; null while disconnected
+  mutable std::mutex mutex;
+  std::string metadata;
+
+  explicit Connection(const OpenPiOptions& o) : options(o) {
+    thread.setObjectName("openpi client");
+    context->moveToThread(&thread);
+    thread.start();
+  }
+  ~Connection() {
+    runOnThread([this] { dropSocket(); });
+    thread.quit();
+    thread.wait();
+    delete context;
+  }
+
+  template <typename Work>
+  void runOnThread(Work work) {
+    QMetaObject::invokeMethod(context, work, Qt::BlockingQueuedConnection);
+  }
+
+  void dropSocket() {
+    if (!socket) return;
+    socket->abort();
+    delete socket;
+    socket = nullptr;
+  }
+
+  // Waits for the next binary frame; on a text frame, a close, a socket error or the timeout, returns
+  // nullopt with `failure` saying which.
+  std::optional<QByteArray> nextBinaryFrame(double timeout, std::string& failure, bool sendFirst = false,
+                                            const QByteArray& request = {}) {
+    QEventLoop wait;
+    std::optional<QByteArray> frame;
+    QObject::connect(socket, &QWebSocket::binaryMessageReceived, &wait, [&](const QByteArray& message) {
+      frame = message;
+      wait.quit();
+    });
+    QObject::connect(socket, &QWebSocket::textMessageReceived, &wait, [&](const QString& text) {
+      failure = "the server reported an error: " + lastLine(text);
+      wait.quit();
+    });
+    QObject::connect(socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), &wait, [&](QAbstractSocket::SocketError) {
+      if (failure.empty()) failure = socket->errorString().toStdString();
+      wait.quit();
+    });
+    QObject::connect(socket, &QWebSocket::disconnected, &wait, [&] {
+      if (failure.empty()) failure = "the server closed the connection";
+      wait.quit();
+    });
+    QTimer::singleShot(static_cast<int>(timeout * 1000), &wait, &QEventLoop::quit);
+    if (sendFirst) socket->sendBinaryMessage(request);
+    wait.exec();
+    if (!frame && failure.empty()) {
+      char text[64];
+      std::snprintf(text, sizeof text, "no answer within %.1f s", timeout);
+      failure = text;
+    }
+    return frame;
+  }
+
+  void connectOnThread(std::string& error) {
+    if (socket && socket->state() == QAbstractSocket::ConnectedState) return;
+    dropSocket();
+    socket = new QWebSocket;
+    if (options.acceptAnyCertificate)
+      QObject::connect(socket, &QWebSocket::sslErrors, socket,
+                       [s = socket](const QList<QSslError>&) { s->ignoreSslErrors(); });
+    QNetworkRequest request(QUrl(QString::fromStdString(options.url)));
+    if (!options.apiKey.empty())
+      request.setRawHeader("Authorization",
+                           QByteArray("Api-Key ") + QByteArray::fromStdString(options.apiKey));
+    socket->open(request);
+    std::string failure;
+    std::optional<QByteArray> metadataFrame = nextBinaryFrame(options.connectTimeout, failure);
+    if (!metadataFrame) {
+      error = "cannot connect to " + options.url + ": " + failure;
+      dropSocket();
+      return;
+    }
+    try {
+      std::string text = openpi::describeMetadata(metadataFrame->toStdString());
+      std::lock_guard lock(mutex);
+      metadata = text;
+    } catch (const PolicyError& e) {
+      error = options.url + ": " + e.what();
+      dropSocket();
+    }
+  }
+
+  // One request, one reply; any failure drops the socket so that the next request reconnects.
+  std::optional<std::string> exchange(const std::string& request, std::string& error) {
+    std::optional<std::string> reply;
+    runOnThread([&] {
+      connectOnThread(error);
+      if (!error.empty()) return;
+      std::string failure;
+      auto frame = nextBinaryFrame(options.replyTimeout, failure, true, QByteArray::fromStdString(request));
+      if (frame) {
+        reply = frame->toStdString();
+      } else {
+        error = options.url + ": " + failure;
+        dropSocket();
+      }
+    });
+    return reply;
+  }
+};
+
+OpenPiPolicy::OpenPiPolicy(OpenPiOptions options, PolicyRigSpec rig)
+    : options_(std::move(options)), rig_(std::move(rig)) {
+  if (!options_.url.starts_with("ws://") && !options_.url.starts_with("wss://"))
+    throw PolicyError("a policy server address must start with ws:// or wss://, got '" + options_.url + "'");
+  if (!QCoreApplication::instance())
+    throw PolicyError("the openpi client needs a Qt application object (QCoreApplication) in the process");
+  connection_ = std::make_unique<Connection>(options_);
+}
+
+OpenPiPolicy::~OpenPiPolicy() = default;
+
+void OpenPiPolicy::connect() {
+  std::string error;
+  connection_->runOnThread([&] { connection_->connectOnThread(error); });
+  if (!error.empty()) throw PolicyError(error);
+}
+
+std::string OpenPiPolicy::serverMetadata() const {
+  std::lock_guard lock(connection_->mutex);
+  return connection_->metadata;
+}
+
+std::string OpenPiPolicy::encode(const Observation& observation, const std::string& prompt) const {
+  std::vector<openpi::CameraImage> images;
+  for (std::size_t c = 0; c < rig_.cameras.size(); ++c) {
+    const Image empty;
+    const Image& image = c < observation.frames.size() ? observation.frames[c].image : empty;
+    images.push_back({rig_.cameras[c], resizeWithPadChw(image, options_.imageSize, options_.imageSize),
+                      options_.imageSize, options_.imageSize});
+  }
+  return openpi::encodeObservation(observation.state.position, images, prompt);
+}
+
+PolicyOutput OpenPiPolicy::infer(const Observation& observation, const std::string& prompt) {
+  PolicyOutput output;
+  const auto start = std::chrono::steady_clock::now();
+  const std::string request = encode(observation, prompt);
+  output.timing.preprocess = secondsSince(start);
+  const auto sent = std::chrono::steady_clock::now();
+  std::string error;
+  std::optional<std::string> reply = connection_->exchange(request, error);
+  if (!reply) throw PolicyError(error);
+  const double roundTrip = secondsSince(sent);
+  const auto received = std::chrono::steady_clock::now();
+  openpi::Reply decoded;
+  try {
+    decoded = openpi::decodeReply(*reply);
+  } catch (const PolicyError& e) {
+    throw PolicyError(options_.url + ": " + e.what());
+  }
+  output.actions = std::move(decoded.actions);
+  output.timing.postprocess = secondsSince(received);
+  output.timing.forward = decoded.serverInferMs >= 0 ? decoded.serverInferMs / 1000.0 : 0.0;
+  output.timing.network = std::max(0.0, roundTrip - output.timing.forward);
+  output.timing.total = secondsSince(start);
+  return output;
+}
+
+}  // namespace flywheel

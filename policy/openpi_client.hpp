@@ -1,0 +1,45 @@
+// A remote policy served with openpi's websocket protocol (scripts/serve_policy.py): a real pi0 / pi0.5 on
+// a GPU machine drives the rig. On connect the server sends its metadata; then one binary frame per
+// request and one per reply; a text frame is the server's error (it closes the connection after it).
+// The client reconnects on the next request after any failure, so a restarted server is picked up.
+#pragma once
+
+#include <memory>
+
+#include "policy/openpi_wire.hpp"
+#include "policy/policy.hpp"
+
+namespace flywheel {
+
+struct OpenPiOptions {
+  std::string url;                    // ws://host:port or wss://host:port
+  std::string apiKey;                 // sent as "Authorization: Api-Key <key>" when set
+  double connectTimeout = 3.0;        // seconds
+  double replyTimeout = 5.0;          // seconds
+  bool acceptAnyCertificate = false;  // wss:// to a server with a self-signed certificate
+  int imageSize = 224;                // frames are letterboxed to imageSize x imageSize, CHW uint8
+};
+
+class OpenPiPolicy final : public Policy {
+ public:
+  // Needs a Qt application object (QCoreApplication or QApplication) to exist. Connects lazily.
+  OpenPiPolicy(OpenPiOptions options, PolicyRigSpec rig);
+  ~OpenPiPolicy() override;
+
+  std::string describe() const override { return options_.url; }
+  PolicyOutput infer(const Observation& observation, const std::string& prompt) override;
+  // Connects now (and reads the metadata); throws PolicyError when the server cannot be reached.
+  void connect();
+  std::string serverMetadata() const;  // empty before the first connection
+
+  // The request as it goes on the wire (for the benchmark's payload sizes).
+  std::string encode(const Observation& observation, const std::string& prompt) const;
+
+ private:
+  struct Connection;
+  OpenPiOptions options_;
+  PolicyRigSpec rig_;
+  std::unique_ptr<Connection> connection_;
+};
+
+}  // namespace flywheel

@@ -1,0 +1,227 @@
+// The only translation unit that includes LibTorch (its headers cost ~20 s to compile).
+#include "policy/torchscript_policy.hpp"
+
+#include <torch/cuda.h>
+#include <torch/script.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "policy/image_prep.hpp"
+
+namespace flywheel {
+
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::vector<double> numbers(const nlohmann::json& j, const char* key, std::size_t expected,
+                            const std::string& source) {
+  if (!j.contains(key)) return {};
+  std::vector<double> values;
+  try {
+    values = j.at(key).get<std::vector<double>>();
+  } catch (const nlohmann::json::exception&) {
+    throw PolicyError(source + ": flywheel.json: " + key + " must be a list of numbers");
+  }
+  if (values.size() != expected)
+    throw PolicyError(source + ": flywheel.json: " + key + " has " + std::to_string(values.size()) +
+                      " values, expected " + std::to_string(expected));
+  return values;
+}
+
+std::string shapeText(const at::Tensor& t) {
+  std::string text = "[";
+  for (long d = 0; d < t.dim(); ++d)
+    text += (d ? ", " : "") + std::to_string(t.size(d));
+  return text + "]";
+}
+
+}  // namespace
+
+ModelContract ModelContract::fromJson(const std::string& text, const std::string& source) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw PolicyError(source + ": flywheel.json is not JSON: " + e.what());
+  }
+  ModelContract c;
+  try {
+    c.stateDim = j.at("state_dim").get<std::size_t>();
+    c.actionDim = j.at("action_dim").get<std::size_t>();
+    c.horizon = j.at("horizon").get<int>();
+    c.cameras = j.value("cameras", std::vector<std::string>{});
+    auto size = j.value("image_size", std::vector<int>{224, 224});
+    if (size.size() != 2 || size[0] < 1 || size[1] < 1)
+      throw PolicyError(source + ": image_size must be [H, W]");
+    c.imageHeight = size[0];
+    c.imageWidth = size[1];
+    c.takesPrompt = j.value("takes_prompt", false);
+  } catch (const nlohmann::json::exception& e) {
+    throw PolicyError(source + ": flywheel.json: " + e.what());
+  }
+  if (c.horizon < 1) throw PolicyError(source + ": flywheel.json: horizon must be at least 1");
+  c.imageMean = numbers(j, "image_mean", 3, source);
+  c.imageStd = numbers(j, "image_std", 3, source);
+  c.stateMean = numbers(j, "state_mean", c.stateDim, source);
+  c.stateStd = numbers(j, "state_std", c.stateDim, source);
+  c.actionMean = numbers(j, "action_mean", c.actionDim, source);
+  c.actionStd = numbers(j, "action_std", c.actionDim, source);
+  return c;
+}
+
+struct TorchScriptPolicy::Impl {
+  std::string path;
+  ModelContract contract;
+  std::vector<std::size_t> cameraIndex;  // rig camera index of each model camera
+  torch::jit::script::Module module;
+  torch::Device device{torch::kCPU};
+
+  at::Tensor stateTensor(const JointVector& state) const {
+    at::Tensor t = torch::empty({1, static_cast<long>(contract.stateDim)}, torch::kFloat32);
+    float* out = t.data_ptr<float>();
+    for (std::size_t j = 0; j < contract.stateDim; ++j) {
+      double v = state[j];
+      if (!contract.stateMean.empty()) v = (v - contract.stateMean[j]) / contract.stateStd[j];
+      out[j] = static_cast<float>(v);
+    }
+    return t;
+  }
+
+  at::Tensor imagesTensor(const std::vector<CameraFrame>& frames) const {
+    const long n = static_cast<long>(cameraIndex.size()), h = contract.imageHeight, w = contract.imageWidth;
+    at::Tensor t = torch::empty({1, n, 3, h, w}, torch::kFloat32);
+    float* out = t.data_ptr<float>();
+    const std::size_t plane = static_cast<std::size_t>(h * w);
+    for (long i = 0; i < n; ++i) {
+      const Image& image = frames.at(cameraIndex[static_cast<std::size_t>(i)]).image;
+      std::vector<std::uint8_t> chw = resizeWithPadChw(image, contract.imageHeight, contract.imageWidth);
+      for (std::size_t c = 0; c < 3; ++c) {
+        const double mean = contract.imageMean.empty() ? 0.0 : contract.imageMean[c];
+        const double scale = contract.imageStd.empty() ? 1.0 : 1.0 / contract.imageStd[c];
+        float* dst = out + (static_cast<std::size_t>(i) * 3 + c) * plane;
+        const std::uint8_t* src = chw.data() + c * plane;
+        for (std::size_t p = 0; p < plane; ++p)
+          dst[p] = static_cast<float>((src[p] / 255.0 - mean) * scale);
+      }
+    }
+    return t;
+  }
+
+  at::Tensor forward(const at::Tensor& state, const at::Tensor& images, const std::string& prompt) {
+    std::vector<torch::jit::IValue> inputs{state.to(device), images.to(device)};
+    if (contract.takesPrompt) inputs.emplace_back(prompt);
+    c10::InferenceMode inference;
+    return module.forward(inputs).toTensor().to(torch::kCPU, torch::kFloat32).contiguous();
+  }
+
+  // [1, H, A] or [H, A] with the promised sizes, or a clear refusal.
+  ActionChunk actions(const at::Tensor& output) const {
+    at::Tensor t = output.dim() == 3 && output.size(0) == 1 ? output[0] : output;
+    if (t.dim() != 2 || t.size(0) != contract.horizon || t.size(1) != static_cast<long>(contract.actionDim))
+      throw PolicyError(path + ": the model returned " + shapeText(output) +
+                        ", its flywheel.json promises [1, " + std::to_string(contract.horizon) + ", " +
+                        std::to_string(contract.actionDim) + "]");
+    ActionChunk chunk{contract.horizon, static_cast<int>(contract.actionDim), {}};
+    chunk.values.resize(static_cast<std::size_t>(t.numel()));
+    const float* values = t.data_ptr<float>();
+    for (std::size_t i = 0; i < chunk.values.size(); ++i) {
+      const std::size_t j = i % contract.actionDim;
+      double v = values[i];
+      if (!contract.actionMean.empty()) v = v * contract.actionStd[j] + contract.actionMean[j];
+      chunk.values[i] = v;
+    }
+    return chunk;
+  }
+};
+
+TorchScriptPolicy::TorchScriptPolicy(const std::string& path, const PolicyRigSpec& rig)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.path = path;
+  if (!std::filesystem::exists(path)) throw PolicyError(path + ": no such model file");
+  std::unordered_map<std::string, std::string> extra{{"flywheel.json", ""}};
+  try {
+    if (torch::cuda::is_available()) m.device = torch::Device(torch::kCUDA);
+    m.module = torch::jit::load(path, m.device, extra);
+    m.module.eval();
+  } catch (const c10::Error& e) {
+    throw PolicyError(path + ": not a TorchScript model LibTorch can load: " + e.what_without_backtrace());
+  }
+  if (extra["flywheel.json"].empty())
+    throw PolicyError(path +
+                      ": no flywheel.json inside the model (save it with torch.jit.save(..., "
+                      "_extra_files={'flywheel.json': ...}); see README, 'Policies')");
+  m.contract = ModelContract::fromJson(extra["flywheel.json"], path);
+  if (m.contract.stateDim != rig.joints || m.contract.actionDim != rig.joints)
+    throw PolicyError(path + ": the model takes a state of " + std::to_string(m.contract.stateDim) +
+                      " and acts on " + std::to_string(m.contract.actionDim) +
+                      " joints; this rig's followers have " + std::to_string(rig.joints));
+  for (const std::string& name : m.contract.cameras) {
+    auto found = std::find(rig.cameras.begin(), rig.cameras.end(), name);
+    if (found == rig.cameras.end()) {
+      std::string have;
+      for (const std::string& c : rig.cameras)
+        have += (have.empty() ? "" : ", ") + c;
+      throw PolicyError(path + ": the model needs camera '" + name + "'; the rig has " +
+                        (have.empty() ? "no cameras" : have));
+    }
+    m.cameraIndex.push_back(static_cast<std::size_t>(found - rig.cameras.begin()));
+  }
+  // One dry run: a model whose output does not fit is refused now, not on the robot.
+  std::vector<CameraFrame> blank(rig.cameras.size());
+  try {
+    m.actions(m.forward(m.stateTensor(JointVector(rig.joints, 0.0)), m.imagesTensor(blank), ""));
+  } catch (const c10::Error& e) {
+    throw PolicyError(path +
+                      ": the model fails on inputs of the documented shapes: " + e.what_without_backtrace());
+  }
+}
+
+TorchScriptPolicy::~TorchScriptPolicy() = default;
+
+std::string TorchScriptPolicy::describe() const {
+  return std::filesystem::path(impl_->path).filename().string();
+}
+
+const ModelContract& TorchScriptPolicy::contract() const {
+  return impl_->contract;
+}
+
+std::string TorchScriptPolicy::deviceName() const {
+  return impl_->device.is_cuda() ? "cuda" : "cpu";
+}
+
+PolicyOutput TorchScriptPolicy::infer(const Observation& observation, const std::string& prompt) {
+  Impl& m = *impl_;
+  if (observation.state.position.size() != m.contract.stateDim)
+    throw PolicyError("a state of " + std::to_string(observation.state.position.size()) +
+                      " joints for a model of " + std::to_string(m.contract.stateDim));
+  for (std::size_t i = 0; i < m.cameraIndex.size(); ++i)
+    if (m.cameraIndex[i] >= observation.frames.size())
+      throw PolicyError(describe() + ": no frame from camera '" + m.contract.cameras[i] + "'");
+  PolicyOutput output;
+  const auto start = std::chrono::steady_clock::now();
+  at::Tensor state = m.stateTensor(observation.state.position);
+  at::Tensor images = m.imagesTensor(observation.frames);
+  output.timing.preprocess = secondsSince(start);
+  const auto forwardStart = std::chrono::steady_clock::now();
+  at::Tensor raw;
+  try {
+    raw = m.forward(state, images, prompt);
+  } catch (const c10::Error& e) {
+    throw PolicyError(describe() + ": forward failed: " + e.what_without_backtrace());
+  }
+  output.timing.forward = secondsSince(forwardStart);
+  const auto postStart = std::chrono::steady_clock::now();
+  output.actions = m.actions(raw);
+  output.timing.postprocess = secondsSince(postStart);
+  output.timing.total = secondsSince(start);
+  return output;
+}
+
+}  // namespace flywheel

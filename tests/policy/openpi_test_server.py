@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""A policy server speaking openpi's websocket protocol (openpi/serving/websocket_policy_server.py) for
+tests and the benchmark: metadata first, then one binary msgpack frame per request and per reply, numpy
+arrays as {b"__ndarray__", b"data", b"dtype", b"shape"} maps; errors go out as a text frame, then close.
+
+It checks each request is a well-formed ALOHA-style observation ("state" float [J], "images" {name: uint8
+[3, S, S]}, "prompt" str) and answers actions that move every joint a little from the state.
+
+  openpi_test_server.py [--port 0] [--horizon 10] [--delay-ms 0] [--behaviour good|nan|wrong-shape|text-error|garbage]
+                        [--api-key KEY] [--log FILE] [--image-size 224] [--cameras a,b] [--echo-bytes N]
+Prints "listening on PORT" once it accepts connections.
+"""
+import argparse
+import asyncio
+import json
+import sys
+import time
+
+import msgpack
+import numpy as np
+import websockets
+import websockets.exceptions
+
+
+def pack_array(obj):
+    if isinstance(obj, np.ndarray):
+        return {b"__ndarray__": True, b"data": obj.tobytes(), b"dtype": obj.dtype.str, b"shape": obj.shape}
+    if isinstance(obj, np.generic):
+        return {b"__npgeneric__": True, b"data": obj.item(), b"dtype": obj.dtype.str}
+    return obj
+
+
+def unpack_array(obj):
+    if b"__ndarray__" in obj:
+        return np.ndarray(buffer=obj[b"data"], dtype=np.dtype(obj[b"dtype"]), shape=obj[b"shape"])
+    return obj
+
+
+def packb(obj):
+    return msgpack.packb(obj, default=pack_array)
+
+
+def unpackb(data):
+    return msgpack.unpackb(data, object_hook=unpack_array)
+
+
+def check_request(obs, args):
+    state = obs["state"]
+    if not isinstance(state, np.ndarray) or state.ndim != 1 or state.dtype.kind != "f":
+        raise ValueError(f"state must be a float vector, got {type(state)}")
+    images = obs["images"]
+    for name in args.cameras.split(",") if args.cameras else []:
+        if name not in images:
+            raise ValueError(f"missing image {name}")
+    for name, image in images.items():
+        expected = (3, args.image_size, args.image_size)
+        if image.dtype != np.uint8 or image.shape != expected:
+            raise ValueError(f"image {name}: {image.dtype} {image.shape}, expected uint8 {expected}")
+    if not isinstance(obs["prompt"], str):
+        raise ValueError("prompt must be a str")
+    return state, images
+
+
+async def serve(args):
+    replies = 0
+
+    async def handler(websocket, path=None):
+        nonlocal replies
+        await websocket.send(packb({"server": "flywheel-test", "horizon": args.horizon, "behaviour": args.behaviour}))
+        while True:
+            try:
+                message = await websocket.recv()
+            except websockets.exceptions.ConnectionClosed:
+                return
+            start = time.monotonic()
+            try:
+                obs = unpackb(message)
+                state, images = check_request(obs, args)
+                if args.behaviour == "text-error":
+                    raise RuntimeError("the model ran out of memory")
+                if args.delay_ms:
+                    await asyncio.sleep(args.delay_ms / 1000.0)
+                joints = state.shape[0] - (1 if args.behaviour == "wrong-shape" else 0)
+                steps = np.arange(1, args.horizon + 1, dtype=np.float32)[:, None]
+                actions = (state[None, :joints].astype(np.float32) + 0.01 * steps).astype(np.float32)
+                if args.behaviour == "nan":
+                    actions[2, 1] = np.nan
+                if args.log:
+                    with open(args.log, "a") as log:
+                        log.write(json.dumps({"prompt": obs["prompt"], "state": state.tolist(),
+                                              "images": {k: float(v.mean()) for k, v in images.items()}}) + "\n")
+                infer_ms = 1000 * (time.monotonic() - start)
+                reply = {"actions": actions, "policy_timing": {"infer_ms": infer_ms},
+                         "server_timing": {"infer_ms": infer_ms}}
+                if args.echo_bytes:
+                    reply["padding"] = np.zeros(args.echo_bytes, dtype=np.uint8)
+                payload = b"\xc1not msgpack" if args.behaviour == "garbage" else packb(reply)
+                await websocket.send(payload)
+                replies += 1
+            except Exception as error:  # as openpi's server: the error as text, then close
+                await websocket.send(f"Traceback (most recent call last):\n  ...\n{type(error).__name__}: {error}")
+                await websocket.close(code=1011, reason="Internal server error")
+                return
+
+    async def check_key(path, headers):
+        if args.api_key and headers.get("Authorization") != f"Api-Key {args.api_key}":
+            return (401, [], b"missing or wrong api key\n")
+        return None
+
+    async with websockets.serve(handler, "127.0.0.1", args.port, max_size=None, compression=None,
+                                process_request=check_key) as server:
+        port = server.sockets[0].getsockname()[1]
+        print(f"listening on {port}", flush=True)
+        await asyncio.Future()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--horizon", type=int, default=10)
+    p.add_argument("--delay-ms", type=float, default=0)
+    p.add_argument("--behaviour", default="good")
+    p.add_argument("--api-key", default="")
+    p.add_argument("--log", default="")
+    p.add_argument("--image-size", type=int, default=224)
+    p.add_argument("--cameras", default="")
+    p.add_argument("--echo-bytes", type=int, default=0)
+    args = p.parse_args()
+    try:
+        asyncio.run(serve(args))
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
