@@ -22,6 +22,23 @@ struct RecordOptions {
   int jpegQuality = 90;
 };
 
+struct RunOptions {
+  std::string rig = "sim";
+  std::string policy;  // MODEL.pt or ws://HOST:PORT
+  std::string task;    // the language prompt
+  double seconds = 10.0;
+  std::string record;  // dataset folder; empty: not recorded
+  bool fast = false;   // simulated rigs: simulated time, waiting for each inference
+  std::optional<unsigned> seed;
+  std::string mode = "async";  // sync, ensemble or async
+  int executeSteps = 0;
+  double watchdogSeconds = 1.0;
+  std::string apiKey;
+  bool insecure = false;
+  std::vector<std::string> promptAt;    // SECONDS:TEXT
+  std::vector<std::string> takeoverAt;  // START:END
+};
+
 struct BenchOptions {
   double seconds = 60.0;  // recording duration; the loop runs for a third of it
 };
@@ -74,6 +91,7 @@ int runDemo(const std::string& rig, const std::string& out);
 // With framesFolder set, also writes each camera's frame at `tick` there as PNG.
 int runInspect(const std::string& path, const std::string& framesFolder = "", std::size_t tick = 0);
 int runBench(const BenchOptions& options);
+int runPolicy(const RunOptions& options);
 struct GuiOptions {
   std::string rig = "sim";
   std::string out;

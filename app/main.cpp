@@ -145,6 +145,36 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"json", "csv"}));
   exportCmd->add_option("--out", exportOptions.out, "File to write (default: standard output)");
 
+  RunOptions run;
+  auto* runCmd =
+      cli.add_subcommand("run", "Run a policy on the rig, take over with the leader arm or a key.");
+  runCmd->add_option("--rig", run.rig, "Rig file, or a bundled rig: sim, sim-aloha")->required();
+  runCmd->add_option("--policy", run.policy, "A TorchScript MODEL.pt, or an openpi server ws://HOST:PORT")
+      ->required();
+  runCmd->add_option("--task", run.task, "The language prompt")->required();
+  runCmd->add_option("--seconds", run.seconds, "How long the policy runs")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  runCmd->add_option("--record", run.record, "Save the run as an episode in this dataset folder");
+  runCmd->add_flag("--fast", run.fast, "Simulated rigs: simulated time, which waits for every inference");
+  runCmd->add_option("--seed", run.seed, "Simulated rigs: the scene of the run (default: the rig's)");
+  runCmd->add_option("--mode", run.mode, "Chunk execution: sync, ensemble (ACT) or async")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sync", "ensemble", "async"}));
+  runCmd
+      ->add_option("--execute-steps", run.executeSteps, "Actions of each chunk before asking again (0: half)")
+      ->check(CLI::NonNegativeNumber);
+  runCmd->add_option("--watchdog", run.watchdogSeconds, "Seconds without an answer before the robot holds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  runCmd->add_option("--api-key", run.apiKey, "openpi server: sent as 'Authorization: Api-Key KEY'");
+  runCmd->add_flag("--insecure", run.insecure, "wss://: accept a self-signed certificate");
+  runCmd->add_option("--prompt-at", run.promptAt,
+                     "SECONDS:TEXT: change the prompt mid-run (repeat for more)");
+  runCmd->add_option(
+      "--takeover-at", run.takeoverAt,
+      "START:END: take over at START seconds, hand back at END (as the t key; repeat for more)");
+
   BenchOptions bench;
   auto* benchCmd =
       cli.add_subcommand("bench", "Measure the control loop and the recorder on simulated rigs.");
@@ -158,6 +188,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*rec) return runRecord(record);
+    if (*runCmd) return runPolicy(run);
     if (*inspect) return runInspect(inspectPath, framesFolder, frameTick);
     if (*benchCmd) return runBench(bench);
     if (*devices) return runDevices(watchSeconds);

@@ -9,13 +9,11 @@
 
 #include "app/commands.hpp"
 #include "app/studio.hpp"
+#include "app/terminal_keys.hpp"
 #include "core/config.hpp"
 #include "devices/servo/servo_arm.hpp"
 #include "recorder/dataset_index.hpp"
 #include "recorder/episode_reader.hpp"
-
-#include <termios.h>
-#include <unistd.h>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -71,34 +69,12 @@ namespace {
 // Keys while recording from a terminal, as LeRobot's: save now, re-record, stop.
 enum class Key { None, Save, Rerecord, Stop };
 
-class TerminalKeys {
- public:
-  TerminalKeys() : active_(isatty(STDIN_FILENO) != 0) {
-    if (!active_) return;
-    tcgetattr(STDIN_FILENO, &saved_);
-    termios raw = saved_;
-    raw.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
-    raw.c_cc[VMIN] = 0;
-    raw.c_cc[VTIME] = 0;
-    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-  }
-  ~TerminalKeys() {
-    if (active_) tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
-  }
-  bool active() const { return active_; }
-  Key poll() const {
-    char c = 0;
-    if (!active_ || ::read(STDIN_FILENO, &c, 1) != 1) return Key::None;
-    if (c == 'n' || c == '\n' || c == ' ') return Key::Save;
-    if (c == 'r') return Key::Rerecord;
-    if (c == 'q' || c == 27) return Key::Stop;
-    return Key::None;
-  }
-
- private:
-  bool active_;
-  termios saved_{};
-};
+Key keyOf(char c) {
+  if (c == 'n' || c == '\n' || c == ' ') return Key::Save;
+  if (c == 'r') return Key::Rerecord;
+  if (c == 'q' || c == 27) return Key::Stop;
+  return Key::None;
+}
 
 // Reports episodes a crash left behind: they stay, marked in the index for what they are.
 void reportDatasetState(const DatasetFolder& dataset) {
@@ -117,7 +93,7 @@ void resetCountdown(double seconds, const TerminalKeys& keys) {
     std::cout << "\r  reset the scene: next take in " << left << " s " << std::flush;
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     while (std::chrono::steady_clock::now() < until && !interrupted) {
-      if (keys.poll() == Key::Save) left = 1;  // skip the rest of the reset
+      if (keyOf(keys.poll()) == Key::Save) left = 1;  // skip the rest of the reset
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
@@ -169,7 +145,7 @@ int runRecord(const RecordOptions& options) {
     while (!studio.recorder().reachedLength() && !interrupted && studio.loop().running() &&
            studio.recorder().failure().empty() && key == Key::None) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      key = keys.poll();
+      key = keyOf(keys.poll());
     }
     if (key == Key::Rerecord) {
       std::cout << "  " << studio.discardTake() << ": discarded, recording it again\n";

@@ -45,6 +45,7 @@ std::string Studio::beginTake(const DatasetFolder& dataset, const TakeOptions& o
   info.tags = options.tags;
   info.imageStorage = options.imageStorage;
   info.jpegQuality = options.jpegQuality;
+  info.policy = options.policy;
   takeDataset_ = dataset.path();
   if (!clock_->isRealTime()) {
     // Faster than real time the loop thread also renders the cameras: pause it while the scene changes,

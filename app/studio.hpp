@@ -20,6 +20,7 @@ struct TakeOptions {
   int jpegQuality = 90;
   unsigned seed = 1;                      // simulated rigs: the scene of this take
   std::optional<std::uint64_t> maxTicks;  // fixed-length takes
+  std::string policy;                     // policy runs: what drove the followers
 };
 
 class Studio {

@@ -1,5 +1,6 @@
 #include "policy/chunk_executor.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace flywheel {
@@ -65,6 +66,18 @@ ExecutorStatus ChunkExecutor::status() const {
   return status_;
 }
 
+std::array<double, 3> ChunkExecutor::latencyPercentiles() const {
+  std::vector<double> sorted;
+  {
+    std::lock_guard lock(mutex_);
+    sorted = latencies_;
+  }
+  if (sorted.empty()) return {0.0, 0.0, 0.0};
+  std::sort(sorted.begin(), sorted.end());
+  auto at = [&](double q) { return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1))]; };
+  return {at(0.5), at(0.95), sorted.back()};
+}
+
 void ChunkExecutor::workerMain() {
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -81,6 +94,7 @@ void ChunkExecutor::workerMain() {
     } catch (const std::exception& e) {
       answer.error = e.what();
     }
+    answer.answerTime = clock_.now();
     lock.lock();
     answerSlot_ = std::move(answer);
     wake_.notify_all();
@@ -141,7 +155,8 @@ void ChunkExecutor::integrate(long step) {
   pending_ = false;
   const double now = clock_.now();
   const ActionChunk& chunk = answer->output.actions;
-  ChunkEvent event{pendingSince_, now, answer->observedStep, step, chunk.horizon, false};
+  // Latency is measured to the answer itself, not to the tick that picked it up.
+  ChunkEvent event{pendingSince_, answer->answerTime, answer->observedStep, step, chunk.horizon, false};
   std::string problem;
   if (!answer->error.empty()) {
     problem = answer->error;
@@ -161,7 +176,8 @@ void ChunkExecutor::integrate(long step) {
   if (!event.accepted && answer->error.empty() && !problem.empty()) ++status_.refused;
   if (event.accepted) {
     status_.lastTiming = answer->output.timing;
-    status_.lastLatency = now - pendingSince_;
+    status_.lastLatency = event.answerTime - event.requestTime;
+    if (latencies_.size() < 100000) latencies_.push_back(status_.lastLatency);
     status_.latencyEstimate = status_.inferences == 1 ? status_.lastLatency
                                                       : (1.0 - kLatencySmoothing) * status_.latencyEstimate +
                                                             kLatencySmoothing * status_.lastLatency;
@@ -206,6 +222,7 @@ std::optional<JointVector> ChunkExecutor::planned(long step, long tickInStep) {
 
 void ChunkExecutor::setHealth(PolicyHealth health, std::string reason, long step) {
   std::lock_guard lock(mutex_);
+  if (health != PolicyHealth::Running && everAccepted_) ++status_.heldTicks;
   status_.health = health;
   status_.reason = std::move(reason);
   status_.step = step;

@@ -7,6 +7,7 @@
 // it resumes as soon as a valid chunk arrives.
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -57,6 +58,7 @@ struct ExecutorStatus {
   std::uint64_t inferences = 0;  // answered requests
   std::uint64_t refused = 0;     // malformed chunks (wrong shape, NaN)
   std::uint64_t failures = 0;    // errors: server gone, model threw
+  std::uint64_t heldTicks = 0;   // ticks without an action since the first chunk
   InferenceTiming lastTiming;
   double lastLatency = 0.0;       // request to answer, seconds
   double latencyEstimate = 0.0;   // smoothed, seconds
@@ -76,12 +78,13 @@ class ChunkExecutor final : public ActionSource {
   void setPrompt(std::string prompt);
   void setPaused(bool paused);
   ExecutorStatus status() const;
+  // Request-to-answer seconds of every accepted chunk: {p50, p95, max}; zeros before the first.
+  std::array<double, 3> latencyPercentiles() const;
 
  private:
   struct Answer {
     long observedStep = 0;
-    double requestTime = 0.0;
-    double answerTime = 0.0;
+    double answerTime = 0.0;  // rig clock, when the worker had the answer
     PolicyOutput output;
     std::string error;  // non-empty: the policy failed
   };
@@ -116,6 +119,7 @@ class ChunkExecutor final : public ActionSource {
   bool paused_ = false;
   bool stopping_ = false;
   ExecutorStatus status_;
+  std::vector<double> latencies_;
   std::thread worker_;
 };
 

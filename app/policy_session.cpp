@@ -1,0 +1,85 @@
+#include "app/policy_session.hpp"
+
+#include "devices/sim/sim_world.hpp"
+#include "policy/openpi_client.hpp"
+#include "policy/torchscript_policy.hpp"
+
+namespace flywheel {
+
+std::unique_ptr<Policy> makePolicy(const PolicyRunOptions& options, const RigConfig& rig) {
+  const PolicyRigSpec spec = PolicyRigSpec::of(rig);
+  if (options.policy.starts_with("ws://") || options.policy.starts_with("wss://")) {
+    OpenPiOptions remote;
+    remote.url = options.policy;
+    remote.apiKey = options.apiKey;
+    remote.acceptAnyCertificate = options.acceptAnyCertificate;
+    auto policy = std::make_unique<OpenPiPolicy>(remote, spec);
+    policy->connect();  // a wrong address is reported now, not as the robot starts
+    return policy;
+  }
+  if (options.policy.empty()) throw PolicyError("no policy given: a TorchScript .pt file or ws://HOST:PORT");
+  return std::make_unique<TorchScriptPolicy>(options.policy, spec);
+}
+
+PolicySession::PolicySession(Studio& studio, const PolicyRunOptions& options)
+    : studio_(studio), policy_(makePolicy(options, studio.config())) {
+  const RigConfig& rig = studio.config();
+  ExecutorOptions execution;
+  execution.plan.mode = options.mode;
+  execution.plan.executeSteps = options.executeSteps;
+  execution.ticksPerStep = rig.recordDecimation();
+  execution.stepSeconds = 1.0 / rig.recordRateHz;
+  execution.watchdogSeconds = options.watchdogSeconds;
+  execution.lockstep = studio.fasterThanRealTime();  // simulated time waits for the model
+  executor_ =
+      std::make_unique<ChunkExecutor>(*policy_, studio.rig().devices().cameras, rig.followerJointCount(),
+                                      execution, studio.clock(), options.prompt);
+  supervisor_ = std::make_unique<TakeoverSupervisor>(*executor_, rig.takeover, 1.0 / rig.controlRateHz);
+  prompts_.emplace_back(studio.clock().now(), options.prompt);
+}
+
+PolicySession::~PolicySession() {
+  studio_.loop().setMode(ControlMode::Idle);
+  const bool wasRunning = studio_.loop().running();
+  studio_.loop().stop();  // the loop thread must not be inside decide() when the supervisor goes
+  studio_.loop().setActionSource(nullptr);
+  if (wasRunning) studio_.loop().start();
+  if (sim::SimWorld* world = studio_.rig().simWorld()) world->setHandOnLeaders(true);
+}
+
+void PolicySession::start() {
+  if (sim::SimWorld* world = studio_.rig().simWorld()) world->setHandOnLeaders(false);
+  studio_.loop().setActionSource(supervisor_.get());
+  studio_.loop().setMode(ControlMode::Policy);
+}
+
+void PolicySession::setPaused(bool paused) {
+  executor_->setPaused(paused);
+}
+
+void PolicySession::takeOver() {
+  if (sim::SimWorld* world = studio_.rig().simWorld()) world->setHandOnLeaders(true);
+  supervisor_->requestTakeover();
+}
+
+void PolicySession::handBack() {
+  if (sim::SimWorld* world = studio_.rig().simWorld()) world->setHandOnLeaders(false);
+  supervisor_->requestHandBack();
+}
+
+void PolicySession::setPrompt(const std::string& prompt) {
+  executor_->setPrompt(prompt);
+  prompts_.emplace_back(studio_.clock().now(), prompt);
+}
+
+std::vector<Segment> PolicySession::promptSegments(double since, double until) const {
+  std::vector<Segment> segments;
+  for (std::size_t i = 0; i < prompts_.size(); ++i) {
+    const double start = std::max(prompts_[i].first, since);
+    const double end = i + 1 < prompts_.size() ? std::min(prompts_[i + 1].first, until) : until;
+    if (end > start) segments.push_back({start - since, end - since, prompts_[i].second});
+  }
+  return segments;
+}
+
+}  // namespace flywheel

@@ -1,0 +1,54 @@
+// A policy driving a Studio's rig: the policy (TorchScript file or openpi server), its chunk executor and
+// the takeover supervisor, wired into the control loop. Shared by `flywheel run` and the GUI's Run view.
+#pragma once
+
+#include <memory>
+
+#include "app/studio.hpp"
+#include "policy/chunk_executor.hpp"
+#include "policy/takeover.hpp"
+#include "recorder/labels.hpp"
+
+namespace flywheel {
+
+struct PolicyRunOptions {
+  std::string policy;  // MODEL.pt, or ws://HOST:PORT / wss://HOST:PORT
+  std::string prompt;
+  ChunkMode mode = ChunkMode::Asynchronous;
+  int executeSteps = 0;  // 0: half a chunk
+  double watchdogSeconds = 1.0;
+  std::string apiKey;
+  bool acceptAnyCertificate = false;
+};
+
+// Builds the policy a user named: a .pt file or a websocket address. Throws PolicyError.
+std::unique_ptr<Policy> makePolicy(const PolicyRunOptions& options, const RigConfig& rig);
+
+class PolicySession {
+ public:
+  // Loads the policy (a model is checked against the rig; a server is connected to). Throws PolicyError.
+  PolicySession(Studio& studio, const PolicyRunOptions& options);
+  ~PolicySession();  // detaches from the loop, which is left idle
+
+  void start();  // the policy drives the followers from now on
+  void setPaused(bool paused);
+  void takeOver();  // the key; on the simulated rig the scripted hand grabs the leaders
+  void handBack();
+  void setPrompt(const std::string& prompt);
+
+  std::string describe() const { return policy_->describe(); }
+  ExecutorStatus executorStatus() const { return executor_->status(); }
+  std::array<double, 3> latencyPercentiles() const { return executor_->latencyPercentiles(); }
+  TakeoverStatus takeoverStatus() const { return supervisor_->status(); }
+  // The prompts given so far, as segments of the run since `since` (rig clock seconds).
+  std::vector<Segment> promptSegments(double since, double until) const;
+
+ private:
+  Studio& studio_;
+  std::unique_ptr<Policy> policy_;
+  std::unique_ptr<ChunkExecutor> executor_;
+  std::unique_ptr<TakeoverSupervisor> supervisor_;
+  std::vector<std::pair<double, std::string>> prompts_;  // (rig time it was set, prompt)
+};
+
+}  // namespace flywheel

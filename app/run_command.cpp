@@ -1,0 +1,201 @@
+// `flywheel run`: a policy drives the rig while the operator watches, takes over and hands back; with
+// --record the run is saved as an episode, interventions and the policy's proposals included.
+#include <QCoreApplication>
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "app/commands.hpp"
+#include "app/policy_session.hpp"
+#include "app/terminal_keys.hpp"
+#include "recorder/dataset_index.hpp"
+
+namespace flywheel::app {
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+void onInterrupt(int) {
+  interrupted = true;
+}
+
+double ms(double seconds) {
+  return seconds * 1000.0;
+}
+
+// "12.5:text" → (12.5, "text"); throws std::invalid_argument naming the option.
+std::pair<double, std::string> timedText(const std::string& value, const char* option) {
+  const auto colon = value.find(':');
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("");
+    return {std::stod(value.substr(0, colon)), value.substr(colon + 1)};
+  } catch (const std::exception&) {
+    throw std::invalid_argument(std::string(option) + " takes SECONDS:VALUE, got '" + value + "'");
+  }
+}
+
+void printStatus(double elapsed, const PolicySession& session) {
+  ExecutorStatus e = session.executorStatus();
+  TakeoverStatus t = session.takeoverStatus();
+  std::printf(
+      "  %6.1f s  %-12s %-8s latency %5.1f ms (pre %.1f, forward %.1f, post %.1f, network %.1f)  chunks %llu",
+      elapsed, toString(t.control), toString(e.health), ms(e.lastLatency), ms(e.lastTiming.preprocess),
+      ms(e.lastTiming.forward), ms(e.lastTiming.postprocess), ms(e.lastTiming.network),
+      static_cast<unsigned long long>(e.inferences));
+  if (e.health != PolicyHealth::Running && !e.reason.empty()) std::printf("  [%s]", e.reason.c_str());
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+void printSummary(const PolicySession& session, Studio& studio) {
+  ExecutorStatus e = session.executorStatus();
+  auto [p50, p95, worst] = session.latencyPercentiles();
+  TakeoverStatus t = session.takeoverStatus();
+  std::printf(
+      "Policy %s: %llu answers (%llu refused, %llu failed); observation to chunk p50 %.1f ms, p95 %.1f ms, "
+      "max %.1f ms\n",
+      session.describe().c_str(), static_cast<unsigned long long>(e.inferences),
+      static_cast<unsigned long long>(e.refused), static_cast<unsigned long long>(e.failures), ms(p50),
+      ms(p95), ms(worst));
+  std::printf("  last answer: preprocess %.2f ms, forward %.2f ms, postprocess %.2f ms, network %.2f ms\n",
+              ms(e.lastTiming.preprocess), ms(e.lastTiming.forward), ms(e.lastTiming.postprocess),
+              ms(e.lastTiming.network));
+  std::printf("  held the robot for %llu ticks; %llu takeover(s)%s%s\n",
+              static_cast<unsigned long long>(e.heldTicks), static_cast<unsigned long long>(t.takeovers),
+              t.takeovers ? ", last by " : "", t.takeovers ? t.lastCause.c_str() : "");
+  auto stats = studio.loop().stats();
+  std::printf("  control loop: %ld Hz, jitter p99 %ld us, %llu overruns\n", std::lround(stats.rateHz),
+              std::lround(stats.jitterP99 * 1e6), static_cast<unsigned long long>(stats.overruns));
+}
+
+}  // namespace
+
+int runPolicy(const RunOptions& options) {
+  RigConfig config = loadRigConfig(options.rig);
+  if (options.fast && !config.isSimulated()) {
+    std::cerr << "flywheel: --fast needs a simulated rig; '" << config.name << "' drives hardware\n";
+    return 2;
+  }
+  std::vector<std::pair<double, std::string>> prompts;
+  std::vector<std::pair<double, double>> takeovers;  // (take over, hand back) seconds into the run
+  try {
+    for (const std::string& p : options.promptAt)
+      prompts.push_back(timedText(p, "--prompt-at"));
+    for (const std::string& t : options.takeoverAt) {
+      auto [from, to] = timedText(t, "--takeover-at");
+      takeovers.emplace_back(from, std::stod(to));
+    }
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "flywheel: " << e.what() << "\n";
+    return 2;
+  }
+  // The openpi client's socket runs a Qt event loop on its own thread, which needs an application object.
+  static int argc = 1;
+  static char name[] = "flywheel";
+  static char* argv[] = {name, nullptr};
+  std::optional<QCoreApplication> application;
+  if (!QCoreApplication::instance()) application.emplace(argc, argv);
+
+  Studio studio(std::move(config), options.fast);
+  PolicyRunOptions run{options.policy,
+                       options.task,
+                       *chunkModeFromString(options.mode),
+                       options.executeSteps,
+                       options.watchdogSeconds,
+                       options.apiKey,
+                       options.insecure};
+  std::unique_ptr<PolicySession> session;
+  try {
+    session = std::make_unique<PolicySession>(studio, run);
+  } catch (const PolicyError& e) {
+    std::cerr << "flywheel: " << e.what() << "\n";
+    return 2;
+  }
+  std::signal(SIGINT, onInterrupt);
+  std::signal(SIGTERM, onInterrupt);
+  const RigConfig& rig = studio.config();
+  std::printf("Running %s on rig '%s' for %.1f s, %s chunks, prompt \"%s\"\n", session->describe().c_str(),
+              rig.name.c_str(), options.seconds, options.mode.c_str(), options.task.c_str());
+  for (const std::string& warning : studio.rig().warnings())
+    std::printf("  warning: %s\n", warning.c_str());
+
+  studio.start(ControlMode::Idle);
+  std::optional<DatasetFolder> dataset;
+  std::string episode;
+  if (!options.record.empty()) {
+    dataset.emplace(options.record);
+    TakeOptions take;
+    take.task = options.task;
+    take.seed = options.seed.value_or(rig.sim.seed);
+    take.maxTicks = static_cast<std::uint64_t>(std::llround(options.seconds * rig.recordRateHz));
+    take.policy = session->describe();
+    take.tags = {"policy"};
+    episode = studio.beginTake(*dataset, take);
+  }
+  const double start = studio.clock().now();
+  session->start();
+  TerminalKeys keys;
+  if (keys.active()) std::printf("  keys: t = take over / hand back, p = pause / resume, q = stop\n");
+
+  bool humanHasIt = false, paused = false;
+  double lastPrint = -1.0;
+  std::size_t nextPrompt = 0, nextTakeover = 0;
+  for (;;) {
+    const double elapsed = studio.clock().now() - start;
+    const bool done = dataset ? studio.recorder().reachedLength() : elapsed >= options.seconds;
+    if (done || interrupted || !studio.loop().running()) break;
+    const char key = keys.poll();
+    if (key == 'q') break;
+    if (key == 'p') session->setPaused(paused = !paused);
+    const bool scriptedToggle =
+        nextTakeover < takeovers.size() &&
+        elapsed >= (humanHasIt ? takeovers[nextTakeover].second : takeovers[nextTakeover].first);
+    if (key == 't' || scriptedToggle) {
+      humanHasIt ? session->handBack() : session->takeOver();
+      if (scriptedToggle && humanHasIt) ++nextTakeover;
+      humanHasIt = !humanHasIt;
+    }
+    if (nextPrompt < prompts.size() && elapsed >= prompts[nextPrompt].first)
+      session->setPrompt(prompts[nextPrompt++].second);
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    if (wall - lastPrint >= 1.0) {
+      printStatus(elapsed, *session);
+      lastPrint = wall;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(options.fast ? 1 : 5));
+  }
+  const double end = studio.clock().now();
+  int status = 0;
+  if (dataset) {
+    try {
+      EpisodeResult result = studio.endTake();
+      if (session->promptSegments(start, end).size() > 1) {
+        EpisodeLabels labels = readLabels(result.path);
+        labels.segments = session->promptSegments(start, end);
+        writeLabels(result.path, labels);
+      }
+      std::printf("Saved %s: %llu ticks, %.2f s, %llu dropped\n", result.path.c_str(),
+                  static_cast<unsigned long long>(result.stats.written), result.seconds,
+                  static_cast<unsigned long long>(result.stats.dropped));
+    } catch (const RecorderError& e) {
+      std::cerr << "flywheel: recording stopped: " << e.what()
+                << "\n  what was written up to then is kept.\n";
+      status = 1;
+    }
+  }
+  printSummary(*session, studio);
+  session.reset();
+  studio.stop();
+  if (std::string error = studio.loop().status().error; !error.empty()) {
+    std::cerr << "flywheel: the control loop stopped: " << error << "\n";
+    return 1;
+  }
+  return interrupted ? 130 : status;
+}
+
+}  // namespace flywheel::app

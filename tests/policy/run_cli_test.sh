@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# `flywheel run` as a user runs it: a TorchScript model and an openpi server on the simulated rig, a
+# scripted takeover and prompt change recorded, models and servers that cannot serve refused clearly.
+set -u
+flywheel=$1
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+server_pid=
+trap '[[ -n $server_pid ]] && kill $server_pid 2>/dev/null; rm -rf "$work"' EXIT
+failures=0
+check() {  # check NAME EXPECTED_STATUS PATTERN -- command...
+  local name=$1 expected=$2 pattern=$3
+  shift 4
+  local output status
+  output=$("$@" 2>&1)
+  status=$?
+  if [[ $status -ne $expected ]] || ! grep -qE -- "$pattern" <<<"$output"; then
+    echo "FAIL $name: exit $status (expected $expected), output should match /$pattern/"
+    echo "$output" | sed 's/^/    /'
+    failures=$((failures + 1))
+    return
+  fi
+  echo "ok   $name"
+}
+
+/usr/bin/python3 "$here/make_test_model.py" "$work/model.pt" || exit 1
+/usr/bin/python3 "$here/make_test_model.py" "$work/wrong.pt" --variant wrong-shape || exit 1
+
+check run-help 0 '--takeover-at' -- "$flywheel" run --help
+check torchscript-run 0 '1 takeover\(s\), last by key' -- \
+  "$flywheel" run --rig sim --policy "$work/model.pt" --task "pick up the cube" --seconds 3 --fast \
+  --record "$work/ds" --takeover-at 1:1.5 --prompt-at "2:put it back"
+check wrong-model 2 'the model returned \[1, 10, 6\], its flywheel.json promises \[1, 10, 7\]' -- \
+  "$flywheel" run --rig sim --policy "$work/wrong.pt" --task x --seconds 1 --fast
+check no-server 2 'cannot connect to ws://127.0.0.1:9' -- \
+  "$flywheel" run --rig sim --policy ws://127.0.0.1:9 --task x --seconds 1 --fast
+check model-for-another-rig 2 "the model takes a state of 7 and acts on 7 joints; this rig's followers have 14" -- \
+  "$flywheel" run --rig sim-aloha --policy "$work/model.pt" --task x --seconds 1 --fast
+
+# What the file says: who was in control, what the policy proposed, the prompts as segments.
+check file-flags 0 'interventions 1, proposals ok, policy model.pt' -- /usr/bin/python3 - "$work/ds/episode_0.hdf5" <<'PY'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f:
+    flags = f["intervention"][:]
+    assert flags.dtype == np.bool_, flags.dtype
+    proposed, executed = f["policy_action"][:], f["action"][:]
+    assert proposed.shape == executed.shape == (150, 7), proposed.shape
+    edges = int(np.sum(np.diff(flags.astype(int)) == 1)) + int(flags[0])
+    policy_ticks = ~flags & ~np.isnan(proposed).any(axis=1)
+    assert policy_ticks.sum() > 50 and np.allclose(proposed[policy_ticks], executed[policy_ticks], atol=0.1)
+    print(f"interventions {edges}, proposals ok, policy {f.attrs['policy']}")
+PY
+check prompt-segments 0 'episode_0.hdf5 +complete +3.00 +150 .* 2 +1 +pick up the cube' -- "$flywheel" list "$work/ds"
+
+# The ALOHA request to a server speaking openpi's protocol, on the simulated ALOHA.
+/usr/bin/python3 "$here/openpi_test_server.py" --port 0 --horizon 25 --cameras cam_high,cam_low,cam_left_wrist,cam_right_wrist \
+  >"$work/server.out" 2>"$work/server.err" &
+server_pid=$!
+for _ in $(seq 100); do grep -q listening "$work/server.out" 2>/dev/null && break; sleep 0.1; done
+port=$(awk '/listening on/ {print $3}' "$work/server.out")
+check openpi-run 0 'Policy ws://127.0.0.1:[0-9]+: [0-9]+ answers \(0 refused, 0 failed\)' -- \
+  "$flywheel" run --rig sim-aloha --policy "ws://127.0.0.1:$port" --task "fold the towel" --seconds 1 --fast \
+  --record "$work/aloha"
+check openpi-file 0 'policy_action +\[50, 14\] float64' -- "$flywheel" inspect "$work/aloha/episode_0.hdf5"
+
+((failures == 0)) || { echo "$failures check(s) failed"; exit 1; }
+echo "all run checks passed"
