@@ -92,7 +92,7 @@ int runList(const ListOptions& options) {
     if (options.unlabelled && e.labelled()) continue;
     if (options.failed && !(e.success && !*e.success)) continue;
     if (!options.taskContains.empty() && e.task.find(options.taskContains) == std::string::npos) continue;
-    std::printf("%-18s %-10s %8.2f %7zu %-7s %4zu %4d  %s\n", e.file.c_str(), toString(e.status), e.duration,
+    std::printf("%-18s %-10s %8.2f %7zu %-7s %4zu %4d  %s\n", e.file.c_str(), nameOf(e.status), e.duration,
                 e.ticks, successText(e.success).c_str(), e.segments, e.interventions,
                 e.status == EpisodeStatus::Damaged ? e.problem.c_str() : e.task.c_str());
     ++shown;
@@ -137,7 +137,7 @@ int runExportManifest(const ExportOptions& options) {
         segments.push_back({{"start", s.start}, {"end", s.end}, {"text", s.text}});
       manifest["episodes"].push_back(
           {{"file", e.file},
-           {"status", toString(e.status)},
+           {"status", nameOf(e.status)},
            {"ticks", e.ticks},
            {"duration_s", e.duration},
            {"task", labels.task},
@@ -159,7 +159,7 @@ int runExportManifest(const ExportOptions& options) {
       for (const std::string& t : labels.tags)
         tags += (tags.empty() ? "" : ";") + t;
       auto row = [&](const std::string& start, const std::string& end, const std::string& text) {
-        out << e.file << "," << toString(e.status) << "," << e.ticks << "," << e.duration << ","
+        out << e.file << "," << nameOf(e.status) << "," << e.ticks << "," << e.duration << ","
             << csvField(labels.task) << "," << successText(labels.success) << "," << csvField(labels.notes)
             << "," << csvField(tags) << "," << csvField(labels.operatorName) << "," << e.interventions << ","
             << start << "," << end << "," << csvField(text) << "\n";

@@ -85,7 +85,7 @@ int runEmulate(const EmulateOptions& options) {
   if (options.hand) emulator.setHandMotion(ServoEmulator::swayingHand(model->resolution));
   std::string path = emulator.start(options.link);
   std::printf("Emulating %s servos (%s protocol, ids %s) on %s\n", model->name.c_str(),
-              toString(model->protocol), options.ids.c_str(), path.c_str());
+              nameOf(model->protocol), options.ids.c_str(), path.c_str());
   std::printf("Point a rig file's port at it; Ctrl-C stops.\n");
   std::fflush(stdout);
   std::signal(SIGINT, onSignal);

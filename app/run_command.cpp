@@ -43,7 +43,7 @@ void printStatus(double elapsed, const PolicySession& session) {
   TakeoverStatus t = session.takeoverStatus();
   std::printf(
       "  %6.1f s  %-12s %-8s latency %5.1f ms (pre %.1f, forward %.1f, post %.1f, network %.1f)  chunks %llu",
-      elapsed, toString(t.control), toString(e.health), ms(e.lastLatency), ms(e.lastTiming.preprocess),
+      elapsed, nameOf(t.control), nameOf(e.health), ms(e.lastLatency), ms(e.lastTiming.preprocess),
       ms(e.lastTiming.forward), ms(e.lastTiming.postprocess), ms(e.lastTiming.network),
       static_cast<unsigned long long>(e.inferences));
   if (e.health != PolicyHealth::Running && !e.reason.empty()) std::printf("  [%s]", e.reason.c_str());
@@ -124,6 +124,10 @@ int runPolicy(const RunOptions& options) {
     std::printf("  warning: %s\n", warning.c_str());
 
   studio.start(ControlMode::Idle);
+  // Simulated time is stepped here, tick by tick, so that scripted takeovers and prompts land on the
+  // same tick every run, however busy the machine.
+  const bool stepping = options.fast;
+  if (stepping) studio.loop().stop();
   std::optional<DatasetFolder> dataset;
   std::string episode;
   if (!options.record.empty()) {
@@ -147,7 +151,8 @@ int runPolicy(const RunOptions& options) {
   for (;;) {
     const double elapsed = studio.clock().now() - start;
     const bool done = dataset ? studio.recorder().reachedLength() : elapsed >= options.seconds;
-    if (done || interrupted || !studio.loop().running()) break;
+    const bool loopStopped = stepping ? !studio.loop().status().error.empty() : !studio.loop().running();
+    if (done || interrupted || loopStopped) break;
     const char key = keys.poll();
     if (key == 'q') break;
     if (key == 'p') session->setPaused(paused = !paused);
@@ -167,7 +172,10 @@ int runPolicy(const RunOptions& options) {
       printStatus(elapsed, *session);
       lastPrint = wall;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(options.fast ? 1 : 5));
+    if (stepping)
+      studio.loop().runTicks(1);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   const double end = studio.clock().now();
   int status = 0;

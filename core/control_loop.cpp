@@ -9,7 +9,7 @@
 
 namespace flywheel {
 
-const char* toString(ControlMode mode) {
+const char* nameOf(ControlMode mode) {
   switch (mode) {
     case ControlMode::Idle:
       return "idle";
@@ -65,6 +65,7 @@ void ControlLoop::stop() {
 }
 
 void ControlLoop::runTicks(std::uint64_t n) {
+  stopRequested_ = false;  // a loop thread stopped earlier does not stop ticks stepped by hand
   for (std::uint64_t i = 0; i < n && !stopRequested_; ++i) {
     if (!guardedTick()) {
       stopFollowersSafely();

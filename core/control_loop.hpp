@@ -23,7 +23,8 @@ enum class ControlMode {
   Policy,        // followers execute the action source's goals
   Intervention,  // a human took over from the policy: followers track the leaders, flagged as such
 };
-const char* toString(ControlMode mode);
+// Not "toString": QTest finds a toString by ADL and frees what it returns.
+const char* nameOf(ControlMode mode);
 
 class ObservationSink {
  public:

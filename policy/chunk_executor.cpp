@@ -10,7 +10,7 @@ constexpr std::size_t kRecentAnswers = 64;
 constexpr double kLatencySmoothing = 0.3;
 }  // namespace
 
-const char* toString(PolicyHealth health) {
+const char* nameOf(PolicyHealth health) {
   switch (health) {
     case PolicyHealth::Starting:
       return "starting";
@@ -74,7 +74,9 @@ std::array<double, 3> ChunkExecutor::latencyPercentiles() const {
   }
   if (sorted.empty()) return {0.0, 0.0, 0.0};
   std::sort(sorted.begin(), sorted.end());
-  auto at = [&](double q) { return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1))]; };
+  auto at = [&](double q) {
+    return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1))];
+  };
   return {at(0.5), at(0.95), sorted.back()};
 }
 

@@ -37,7 +37,7 @@ enum class PolicyHealth {
   Holding,   // the watchdog holds the robot: see `reason`
   Paused,
 };
-const char* toString(PolicyHealth health);
+const char* nameOf(PolicyHealth health);
 
 // One answered request, for the GUI's chunk timeline and the latency figures.
 struct ChunkEvent {

@@ -5,7 +5,7 @@
 
 namespace flywheel {
 
-const char* toString(ChunkMode mode) {
+const char* nameOf(ChunkMode mode) {
   switch (mode) {
     case ChunkMode::Synchronous:
       return "sync";
@@ -19,7 +19,7 @@ const char* toString(ChunkMode mode) {
 
 std::optional<ChunkMode> chunkModeFromString(const std::string& text) {
   for (ChunkMode mode : {ChunkMode::Synchronous, ChunkMode::TemporalEnsembling, ChunkMode::Asynchronous})
-    if (text == toString(mode)) return mode;
+    if (text == nameOf(mode)) return mode;
   return std::nullopt;
 }
 

@@ -17,7 +17,7 @@
 namespace flywheel {
 
 enum class ChunkMode { Synchronous, TemporalEnsembling, Asynchronous };
-const char* toString(ChunkMode mode);
+const char* nameOf(ChunkMode mode);
 std::optional<ChunkMode> chunkModeFromString(const std::string& text);
 
 struct ChunkPlanOptions {

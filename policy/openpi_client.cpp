@@ -76,10 +76,11 @@ struct OpenPiPolicy::Connection {
       failure = "the server reported an error: " + lastLine(text);
       wait.quit();
     });
-    QObject::connect(socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), &wait, [&](QAbstractSocket::SocketError) {
-      if (failure.empty()) failure = socket->errorString().toStdString();
-      wait.quit();
-    });
+    QObject::connect(socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), &wait,
+                     [&](QAbstractSocket::SocketError) {
+                       if (failure.empty()) failure = socket->errorString().toStdString();
+                       wait.quit();
+                     });
     QObject::connect(socket, &QWebSocket::disconnected, &wait, [&] {
       if (failure.empty()) failure = "the server closed the connection";
       wait.quit();

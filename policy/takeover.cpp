@@ -5,7 +5,7 @@
 
 namespace flywheel {
 
-const char* toString(Control control) {
+const char* nameOf(Control control) {
   switch (control) {
     case Control::Policy:
       return "policy";

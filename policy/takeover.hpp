@@ -15,7 +15,7 @@
 namespace flywheel {
 
 enum class Control { Policy, Human, HandingBack };
-const char* toString(Control control);
+const char* nameOf(Control control);
 
 struct TakeoverStatus {
   Control control = Control::Policy;

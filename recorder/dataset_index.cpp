@@ -38,7 +38,7 @@ class IndexLock {
 json toJson(const EpisodeEntry& e) {
   json j{{"file", e.file},
          {"number", e.number},
-         {"status", toString(e.status)},
+         {"status", nameOf(e.status)},
          {"ticks", e.ticks},
          {"duration_s", e.duration},
          {"frames", e.frames},
@@ -78,7 +78,7 @@ EpisodeEntry fromJson(const json& j) {
 
 }  // namespace
 
-const char* toString(EpisodeStatus status) {
+const char* nameOf(EpisodeStatus status) {
   switch (status) {
     case EpisodeStatus::Complete:
       return "complete";

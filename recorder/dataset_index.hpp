@@ -16,7 +16,7 @@ enum class EpisodeStatus {
   Incomplete,  // interrupted while recording (crash, kill, power cut): readable up to the last flush
   Damaged,     // cannot be read as an episode
 };
-const char* toString(EpisodeStatus status);
+const char* nameOf(EpisodeStatus status);
 
 struct EpisodeEntry {
   std::string file;  // name within the dataset folder

@@ -1,12 +1,14 @@
 // The studio window on the simulated rig, driven by clicks and keys as an operator would.
 #include <QtTest>
 
+#include <QProcess>
 #include <QTemporaryDir>
 
 #include "app/gui/camera_tile.hpp"
 #include "app/gui/main_window.hpp"
 #include "app/gui/record_view.hpp"
 #include "app/gui/review_view.hpp"
+#include "app/gui/run_view.hpp"
 #include "app/gui/segment_timeline.hpp"
 #include "app/gui/setup_view.hpp"
 #include "devices/servo/servo_emulator.hpp"
@@ -169,6 +171,59 @@ class GuiTest : public QObject {
     review->undo();
     QCOMPARE(timeline->segments().size(), std::size_t(1));
     QVERIFY(!review->dirty());
+  }
+
+  // The Run Policy view: a TorchScript model drives the simulated arm, the operator takes over with T and
+  // hands back with the button; the recorded run says when the human was in control.
+  void runsAPolicyAndTakesOver() {
+    QTemporaryDir dir;
+    const QString model = dir.filePath("policy.pt");
+    QProcess python;
+    python.start("/usr/bin/python3", {FLYWHEEL_SOURCE_DIR "/tests/policy/make_test_model.py", model});
+    QVERIFY(python.waitForFinished(120000) && python.exitCode() == 0);
+    auto window = openWindow("sim", dir);
+    QVERIFY(window);
+    RunView* run = window->runView();
+    window->tabs()->setCurrentWidget(run);
+    run->policyEdit()->setText(model);
+    run->secondsBox()->setValue(6);
+    QTest::mouseClick(run->startButton(), Qt::LeftButton);
+    QVERIFY(run->running());
+    QTRY_VERIFY_WITH_TIMEOUT(run->indicator()->text() == "POLICY DRIVING", 10000);
+    QCOMPARE(window->studio()->loop().status().mode, ControlMode::Policy);
+    QTest::qWait(500);
+    window->activateWindow();
+    QTest::keyClick(window.get(), Qt::Key_T);
+    QTRY_VERIFY_WITH_TIMEOUT(run->indicator()->text().startsWith("HUMAN IN CONTROL (key)"), 5000);
+    QCOMPARE(window->studio()->loop().status().mode, ControlMode::Intervention);
+    QTest::qWait(800);
+    QTest::mouseClick(run->takeoverButton(), Qt::LeftButton);  // now reads "Hand back"
+    QTRY_VERIFY_WITH_TIMEOUT(run->indicator()->text() == "POLICY DRIVING", 5000);
+    QVERIFY(run->figures()->text().contains("1 takeover(s)"));
+    QTRY_VERIFY_WITH_TIMEOUT(!run->running(), 15000);  // the run length ends it
+    QVERIFY(run->startButton()->isEnabled());
+    QTRY_COMPARE(window->studio()->loop().status().mode, ControlMode::Teleop);
+
+    EpisodeReader reader(run->lastSavedEpisode().toStdString());
+    EpisodeSummary s = reader.summary();
+    QCOMPARE(s.ticks, std::size_t(300));
+    QCOMPARE(s.interventions, 1);
+    QCOMPARE(reader.readDoubles("/policy_action").size(), std::size_t(300 * 7));
+  }
+
+  void aPolicyThatCannotLoadIsReportedInTheBanner() {
+    QTemporaryDir dir;
+    auto window = openWindow("sim", dir);
+    QVERIFY(window);
+    RunView* run = window->runView();
+    window->tabs()->setCurrentWidget(run);
+    run->policyEdit()->setText(dir.filePath("missing.pt"));
+    QTest::mouseClick(run->startButton(), Qt::LeftButton);
+    QVERIFY(!run->running());
+    QVERIFY(window->errorBanner()->isVisible());
+    QVERIFY2(window->errorBanner()->text().contains("missing.pt: no such model file"),
+             qPrintable(window->errorBanner()->text()));
+    QTRY_COMPARE(window->studio()->loop().status().mode, ControlMode::Teleop);
   }
 
   void setupListsArmsAndReconnects() {

@@ -14,6 +14,7 @@
 #include "app/gui/camera_tile.hpp"
 #include "app/gui/record_view.hpp"
 #include "app/gui/review_view.hpp"
+#include "app/gui/run_view.hpp"
 #include "app/gui/setup_view.hpp"
 #include "devices/servo/servo_arm.hpp"
 
@@ -61,6 +62,8 @@ MainWindow::MainWindow(RigConfig config, const QString& datasetFolder, QWidget* 
 
 MainWindow::~MainWindow() {
   refreshTimer_.stop();
+  delete run_;  // the policy session goes before the studio it drives
+  run_ = nullptr;
   if (studio_) studio_->stop();
 }
 
@@ -93,8 +96,10 @@ void MainWindow::useRig(RigConfig config) {
   tabs_->blockSignals(true);
   tabs_->clear();
   tabs_->blockSignals(false);
+  delete run_;
   delete record_;
   delete setup_;
+  run_ = nullptr;
   record_ = nullptr;
   if (studio_) studio_->stop();
   studio_.reset();
@@ -123,6 +128,11 @@ void MainWindow::useRig(RigConfig config) {
           [this](const QString& text) { statusBar()->showMessage(text, 15000); });
   connect(record_, &RecordView::failed, this, &MainWindow::showError);
   tabs_->addTab(record_, "Teleoperate && Record");
+  run_ = new RunView(*studio_, dataset_, this);
+  connect(run_, &RunView::message, this,
+          [this](const QString& text) { statusBar()->showMessage(text, 15000); });
+  connect(run_, &RunView::failed, this, &MainWindow::showError);
+  tabs_->addTab(run_, "Run Policy");
   tabs_->addTab(review_, "Review && Label");
   tabs_->setCurrentIndex(std::min(tab, tabs_->count() - 1));
 }
@@ -130,6 +140,7 @@ void MainWindow::useRig(RigConfig config) {
 void MainWindow::applyRig(const QString& text, const QString& displayName) {
   if (record_ && record_->takeInProgress())
     return showError("Save or discard the take before changing the rig.");
+  if (run_ && run_->running()) return showError("Stop the policy before changing the rig.");
   try {
     RigConfig config = parseRigConfig(text.toStdString(), displayName.toStdString());
     useRig(std::move(config));
@@ -159,6 +170,7 @@ void MainWindow::showError(const QString& text) {
 
 void MainWindow::refresh() {
   if (record_) record_->refresh();
+  if (run_) run_->refresh();
   if (setup_ && tabs_->currentWidget() == setup_) setup_->refreshPreviews();
   if (++refreshCount_ % 15 == 0) refreshStatusBar();  // twice a second is enough for figures
 }
@@ -220,6 +232,7 @@ void MainWindow::refreshStatusBar() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (run_) run_->stop();  // a recorded run is saved as it is
   if (!record_ || !record_->takeInProgress()) return event->accept();
   auto answer = QMessageBox::question(this, "Recording in progress",
                                       "An episode is being recorded. Save it before closing?",
@@ -245,7 +258,7 @@ void saveScreenshots(QApplication& application, gui::MainWindow& window, const Q
         QApplication::processEvents();
         QThread::msleep(25);
       }
-      const QString name = tab == 0 ? "setup" : tab == 1 ? "record" : "review";
+      const QString name = tab == 0 ? "setup" : tab == 1 ? "record" : tab == 2 ? "run" : "review";
       const QString file = QString("%1/%2-%3x%4.png").arg(folder, name).arg(size.width()).arg(size.height());
       std::printf("%s %s\n", window.grab().save(file) ? "saved" : "could not save",
                   file.toUtf8().constData());

@@ -1,4 +1,5 @@
-// The studio window: a Setup view and a Teleoperate & Record view over one Studio (rig + loop + recorder),
+// The studio window: Setup, Teleoperate & Record, Run Policy and Review & Label views over one Studio
+// (rig + loop + recorder),
 // a red banner for whatever stopped, and a status bar with the loop, cameras, buses and disk.
 #pragma once
 
@@ -20,6 +21,7 @@ namespace flywheel::gui {
 class CameraTile;
 class RecordView;
 class ReviewView;
+class RunView;
 class SetupView;
 
 class MainWindow : public QMainWindow {
@@ -33,6 +35,7 @@ class MainWindow : public QMainWindow {
   RecordView* recordView() const { return record_; }
   SetupView* setupView() const { return setup_; }
   ReviewView* reviewView() const { return review_; }
+  RunView* runView() const { return run_; }
   QLabel* errorBanner() const { return banner_; }
   Studio* studio() const { return studio_.get(); }
   QPushButton* recordButton() const;
@@ -60,6 +63,7 @@ class MainWindow : public QMainWindow {
   QTabWidget* tabs_ = nullptr;
   SetupView* setup_ = nullptr;
   RecordView* record_ = nullptr;
+  RunView* run_ = nullptr;
   ReviewView* review_ = nullptr;  // lives across rig changes: it only needs the dataset
   QLabel* banner_ = nullptr;
   QLabel* loopLabel_ = nullptr;

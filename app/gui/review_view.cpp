@@ -256,7 +256,7 @@ void ReviewView::reloadEpisodes() {
     auto* number = new SortableItem(QString::number(e.number), e.number);
     number->setData(Qt::UserRole, q((std::filesystem::path(dataset_.path()) / e.file).string()));
     episodes_->setItem(row, 0, number);
-    episodes_->setItem(row, 1, new QTableWidgetItem(toString(e.status)));
+    episodes_->setItem(row, 1, new QTableWidgetItem(nameOf(e.status)));
     episodes_->setItem(row, 2, new SortableItem(QString::number(e.duration, 'f', 1), e.duration));
     episodes_->setItem(row, 3,
                        new QTableWidgetItem(e.status == EpisodeStatus::Damaged ? q(e.problem) : q(e.task)));

@@ -40,7 +40,7 @@ ServoModel feetechSts3215() {
 
 }  // namespace
 
-const char* toString(BusProtocol protocol) {
+const char* nameOf(BusProtocol protocol) {
   return protocol == BusProtocol::Dynamixel ? "dynamixel" : "feetech";
 }
 

@@ -10,7 +10,7 @@
 namespace flywheel {
 
 enum class BusProtocol { Dynamixel, Feetech };
-const char* toString(BusProtocol protocol);
+const char* nameOf(BusProtocol protocol);
 
 struct Register {
   std::uint16_t address = 0;

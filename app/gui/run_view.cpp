@@ -1,0 +1,298 @@
+#include "app/gui/run_view.hpp"
+
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QShortcut>
+#include <QVBoxLayout>
+
+#include "app/gui/camera_tile.hpp"
+#include "app/gui/chunk_timeline.hpp"
+
+namespace flywheel::gui {
+
+namespace {
+
+QPushButton* keyButton(const QString& text, const QString& key, QWidget* parent) {
+  auto* button = new QPushButton(QString("%1   [%2]").arg(text, key), parent);
+  button->setMinimumHeight(34);
+  return button;
+}
+
+QString ms(double seconds) {
+  return QString::number(seconds * 1000.0, 'f', 1);
+}
+
+}  // namespace
+
+RunView::RunView(Studio& studio, const DatasetFolder& dataset, QWidget* parent)
+    : QWidget(parent), studio_(studio), dataset_(dataset) {
+  buildUi();
+  updateControls();
+  updateIndicator({}, {});
+}
+
+RunView::~RunView() {
+  stop();
+}
+
+void RunView::buildUi() {
+  auto* layout = new QHBoxLayout(this);
+  auto* cameraGrid = new QGridLayout();
+  const auto cameras = studio_.rig().cameras();
+  const int columns = std::max(1, cameras.size() > 2 ? 2 : static_cast<int>(cameras.size()));
+  for (std::size_t i = 0; i < cameras.size(); ++i) {
+    auto* tile = new CameraTile(*cameras[i], this);
+    tiles_.push_back(tile);
+    cameraGrid->addWidget(tile, static_cast<int>(i) / columns, static_cast<int>(i) % columns);
+  }
+  layout->addLayout(cameraGrid, 3);
+
+  auto* side = new QVBoxLayout();
+  indicator_ = new QLabel(this);
+  indicator_->setAlignment(Qt::AlignCenter);
+  indicator_->setMinimumHeight(44);
+  indicator_->setWordWrap(true);
+  side->addWidget(indicator_);
+
+  auto* policyBox = new QGroupBox("Policy", this);
+  auto* form = new QFormLayout(policyBox);
+  policyEdit_ = new QLineEdit(policyBox);
+  policyEdit_->setPlaceholderText("model.pt, or ws://gpu-server:8000");
+  auto* browse = new QPushButton("Browse…", policyBox);
+  auto* policyRow = new QHBoxLayout();
+  policyRow->addWidget(policyEdit_, 1);
+  policyRow->addWidget(browse);
+  apiKeyEdit_ = new QLineEdit(policyBox);
+  apiKeyEdit_->setEchoMode(QLineEdit::Password);
+  apiKeyEdit_->setPlaceholderText("servers only, optional");
+  modeBox_ = new QComboBox(policyBox);
+  modeBox_->addItem("Asynchronous: never wait for the model", "async");
+  modeBox_->addItem("Synchronous: wait, execute half a chunk", "sync");
+  modeBox_->addItem("Temporal ensembling (ACT)", "ensemble");
+  promptEdit_ = new QLineEdit("pick up the cube and place it in the bin", policyBox);
+  promptEdit_->setCursorPosition(0);
+  promptEdit_->setToolTip("Enter sends a new prompt while the policy runs");
+  recordBox_ = new QCheckBox("Record the run as an episode", policyBox);
+  recordBox_->setChecked(true);
+  secondsBox_ = new QSpinBox(policyBox);
+  secondsBox_->setRange(1, 3600);
+  secondsBox_->setValue(20);
+  secondsBox_->setSuffix(" s");
+  form->addRow("Model or server", policyRow);
+  form->addRow("API key", apiKeyEdit_);
+  form->addRow("Chunks", modeBox_);
+  form->addRow("Prompt", promptEdit_);
+  form->addRow("Run length", secondsBox_);
+  form->addRow(recordBox_);
+
+  auto* buttons = new QGridLayout();
+  startButton_ = keyButton("Start", "F5", policyBox);
+  pauseButton_ = keyButton("Pause", "P", policyBox);
+  stopButton_ = keyButton("Stop", "Esc", policyBox);
+  takeoverButton_ = keyButton("Take over", "T", policyBox);
+  takeoverButton_->setMinimumHeight(44);
+  buttons->addWidget(startButton_, 0, 0);
+  buttons->addWidget(pauseButton_, 0, 1);
+  buttons->addWidget(stopButton_, 0, 2);
+  buttons->addWidget(takeoverButton_, 1, 0, 1, 3);
+  form->addRow(buttons);
+  auto* keys =
+      new QLabel("Moving a leader arm takes over too. T or Space: take over / hand back.", policyBox);
+  keys->setWordWrap(true);
+  keys->setStyleSheet("color: palette(mid)");
+  form->addRow(keys);
+  side->addWidget(policyBox);
+
+  figures_ = new QLabel(this);
+  figures_->setWordWrap(true);
+  figures_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  side->addWidget(figures_);
+  timeline_ = new ChunkTimeline(this);
+  side->addWidget(timeline_, 1);
+  layout->addLayout(side, 1);
+
+  connect(browse, &QPushButton::clicked, this, &RunView::browse);
+  connect(startButton_, &QPushButton::clicked, this, &RunView::start);
+  connect(pauseButton_, &QPushButton::clicked, this, &RunView::togglePause);
+  connect(stopButton_, &QPushButton::clicked, this, &RunView::stop);
+  connect(takeoverButton_, &QPushButton::clicked, this, &RunView::toggleTakeover);
+  connect(promptEdit_, &QLineEdit::returnPressed, this, &RunView::sendPrompt);
+  auto shortcut = [this](QKeySequence key, auto slot) {
+    auto* s = new QShortcut(key, this, [this, slot] {
+      if (isVisible()) slot();  // window-wide, but only while this view shows
+    });
+    s->setContext(Qt::WindowShortcut);
+  };
+  shortcut(QKeySequence(Qt::Key_F5), [this] {
+    if (!session_) start();
+  });
+  shortcut(QKeySequence(Qt::Key_Escape), [this] { stop(); });
+  for (auto key : {Qt::Key_T, Qt::Key_Space})
+    shortcut(QKeySequence(key), [this] {
+      if (session_ && !promptEdit_->hasFocus()) toggleTakeover();
+    });
+  shortcut(QKeySequence(Qt::Key_P), [this] {
+    if (session_ && !promptEdit_->hasFocus()) togglePause();
+  });
+}
+
+void RunView::browse() {
+  QString file =
+      QFileDialog::getOpenFileName(this, "TorchScript policy", QString(), "TorchScript (*.pt *.pth)");
+  if (!file.isEmpty()) policyEdit_->setText(file);
+}
+
+void RunView::start() {
+  if (session_) return;
+  if (studio_.recorder().recording()) return Q_EMIT failed("Finish the take in Teleoperate & Record first.");
+  PolicyRunOptions options;
+  options.policy = policyEdit_->text().trimmed().toStdString();
+  options.prompt = promptEdit_->text().toStdString();
+  options.mode = *chunkModeFromString(modeBox_->currentData().toString().toStdString());
+  options.apiKey = apiKeyEdit_->text().toStdString();
+  try {
+    session_ = std::make_unique<PolicySession>(studio_, options);
+    recording_ = recordBox_->isChecked();
+    if (recording_) {
+      TakeOptions take;
+      take.task = options.prompt;
+      take.maxTicks = static_cast<std::uint64_t>(secondsBox_->value() * studio_.config().recordRateHz);
+      take.policy = session_->describe();
+      take.tags = {"policy"};
+      take.seed = studio_.config().sim.seed;
+      studio_.beginTake(dataset_, take);
+    }
+    startedAt_ = studio_.clock().now();
+    paused_ = false;
+    session_->start();
+    Q_EMIT message(QString("Running %1").arg(QString::fromStdString(session_->describe())));
+  } catch (const std::exception& e) {
+    session_.reset();
+    studio_.loop().setMode(ControlMode::Teleop);
+    Q_EMIT failed(QString("The policy could not start: %1").arg(e.what()));
+  }
+  updateControls();
+}
+
+void RunView::stop() {
+  if (!session_) return;
+  const double end = studio_.clock().now();
+  std::vector<Segment> prompts = session_->promptSegments(startedAt_, end);
+  if (recording_ && studio_.recorder().recording()) {
+    try {
+      EpisodeResult result = studio_.endTake();
+      if (prompts.size() > 1) {
+        EpisodeLabels labels = readLabels(result.path);
+        labels.segments = prompts;
+        writeLabels(result.path, labels);
+      }
+      lastSaved_ = QString::fromStdString(result.path);
+      Q_EMIT message(QString("Saved %1 (%2 s)").arg(lastSaved_).arg(result.seconds, 0, 'f', 1));
+    } catch (const std::exception& e) {
+      Q_EMIT failed(QString("The run's recording failed: %1 (what was written is kept)").arg(e.what()));
+    }
+  }
+  session_.reset();
+  studio_.loop().setMode(ControlMode::Teleop);  // back to the leaders, as the other views expect
+  updateControls();
+  updateIndicator({}, {});
+}
+
+void RunView::togglePause() {
+  if (!session_) return;
+  paused_ = !paused_;
+  session_->setPaused(paused_);
+  updateControls();
+}
+
+void RunView::toggleTakeover() {
+  if (!session_) return;
+  if (session_->takeoverStatus().control == Control::Human)
+    session_->handBack();
+  else
+    session_->takeOver();
+}
+
+void RunView::sendPrompt() {
+  if (!session_) return;
+  session_->setPrompt(promptEdit_->text().toStdString());
+  Q_EMIT message(QString("New prompt: %1").arg(promptEdit_->text()));
+}
+
+void RunView::updateControls() {
+  const bool on = session_ != nullptr;
+  startButton_->setEnabled(!on);
+  pauseButton_->setEnabled(on);
+  pauseButton_->setText(paused_ ? "Resume   [P]" : "Pause   [P]");
+  stopButton_->setEnabled(on);
+  takeoverButton_->setEnabled(on);
+  policyEdit_->setEnabled(!on);
+  apiKeyEdit_->setEnabled(!on);
+  modeBox_->setEnabled(!on);
+  recordBox_->setEnabled(!on);
+  secondsBox_->setEnabled(!on);
+}
+
+void RunView::updateIndicator(const ExecutorStatus& e, const TakeoverStatus& t) {
+  QString text, colour;
+  if (!session_) {
+    text = "No policy running: the leaders drive the followers";
+    colour = "#6b7280";
+  } else if (t.control == Control::Human) {
+    text = "HUMAN IN CONTROL (" + QString::fromStdString(t.lastCause) + ")";
+    colour = "#d97706";
+  } else if (t.control == Control::HandingBack) {
+    text = "HANDING BACK TO THE POLICY";
+    colour = "#ca8a04";
+  } else if (e.health == PolicyHealth::Running) {
+    text = "POLICY DRIVING";
+    colour = "#15803d";
+  } else if (e.health == PolicyHealth::Holding) {
+    text = "HOLDING: " + QString::fromStdString(e.reason);
+    colour = "#b91c1c";
+  } else {
+    text = QString(nameOf(e.health)).toUpper() + ": " + QString::fromStdString(e.reason);
+    colour = "#2563eb";
+  }
+  indicator_->setText(text);
+  indicator_->setStyleSheet(QString("background: %1; color: white; font-size: 16px; font-weight: bold; "
+                                    "border-radius: 6px; padding: 6px")
+                                .arg(colour));
+}
+
+void RunView::refresh() {
+  if (!isVisible() && !session_) return;
+  for (CameraTile* tile : tiles_)
+    tile->refresh();
+  if (!session_) return;
+  const ExecutorStatus e = session_->executorStatus();
+  const TakeoverStatus t = session_->takeoverStatus();
+  updateIndicator(e, t);
+  takeoverButton_->setText(t.control == Control::Human ? "Hand back   [T]" : "Take over   [T]");
+  const double elapsed = studio_.clock().now() - startedAt_;
+  figures_->setText(
+      QString(
+          "<b>%1</b> · %2 s of %3 s<br>Observation → chunk %4 ms: preprocess %5, forward %6, postprocess %7, "
+          "network %8 ms<br>%9 answers · %10 refused · %11 failed · held %12 ticks · %13 takeover(s) · "
+          "%14 steps planned ahead")
+          .arg(QString::fromStdString(session_->describe()).toHtmlEscaped())
+          .arg(elapsed, 0, 'f', 1)
+          .arg(secondsBox_->value())
+          .arg(ms(e.lastLatency), ms(e.lastTiming.preprocess), ms(e.lastTiming.forward),
+               ms(e.lastTiming.postprocess), ms(e.lastTiming.network))
+          .arg(e.inferences)
+          .arg(e.refused)
+          .arg(e.failures)
+          .arg(e.heldTicks)
+          .arg(t.takeovers)
+          .arg(e.stepsAhead));
+  timeline_->setEvents(e.recent, studio_.clock().now(), 1.0 / studio_.config().recordRateHz);
+  const bool lengthReached =
+      recording_ ? studio_.recorder().reachedLength() : elapsed >= secondsBox_->value();
+  if (lengthReached || !studio_.loop().running()) stop();
+}
+
+}  // namespace flywheel::gui
