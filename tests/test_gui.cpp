@@ -190,11 +190,16 @@ class GuiTest : public QObject {
     QTest::mouseClick(run->startButton(), Qt::LeftButton);
     QVERIFY(run->running());
     QTRY_VERIFY_WITH_TIMEOUT(run->indicator()->text() == "POLICY DRIVING", 10000);
+    QTest::qWait(1500);  // a few chunks on the timeline
+    if (QString shots = qEnvironmentVariable("FLYWHEEL_SCREENSHOT_DIR"); !shots.isEmpty())
+      window->grab().save(shots + "/run-policy.png");
     QCOMPARE(window->studio()->loop().status().mode, ControlMode::Policy);
-    QTest::qWait(500);
     window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(window.get()));
     QTest::keyClick(window.get(), Qt::Key_T);
     QTRY_VERIFY_WITH_TIMEOUT(run->indicator()->text().startsWith("HUMAN IN CONTROL (key)"), 5000);
+    if (QString shots = qEnvironmentVariable("FLYWHEEL_SCREENSHOT_DIR"); !shots.isEmpty())
+      window->grab().save(shots + "/run-takeover.png");
     QCOMPARE(window->studio()->loop().status().mode, ControlMode::Intervention);
     QTest::qWait(800);
     QTest::mouseClick(run->takeoverButton(), Qt::LeftButton);  // now reads "Hand back"

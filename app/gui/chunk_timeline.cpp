@@ -47,7 +47,7 @@ void ChunkTimeline::paintEvent(QPaintEvent*) {
   p.setPen(QPen(QColor(30, 100, 220), 2));
   p.drawLine(QPointF(x(now_) - 1, 0), QPointF(x(now_) - 1, height()));
   p.setPen(palette().text().color());
-  p.drawText(QPointF(6, 13), "grey: waiting for the answer · green: steps the chunk covers · red: refused");
+  p.drawText(QPointF(6, 13), "grey: latency · green: steps a chunk covers · red: refused");
 }
 
 }  // namespace flywheel::gui

@@ -175,6 +175,7 @@ void RunView::start() {
     Q_EMIT failed(QString("The policy could not start: %1").arg(e.what()));
   }
   updateControls();
+  if (session_) takeoverButton_->setFocus();  // T and Space must not land in a text field mid-run
 }
 
 void RunView::stop() {
