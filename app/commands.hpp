@@ -39,6 +39,12 @@ struct RunOptions {
   std::vector<std::string> takeoverAt;  // START:END
 };
 
+struct PolicyBenchOptions {
+  std::string model;   // a TorchScript file made for sim-aloha (14 joints, the four ALOHA cameras)
+  std::string server;  // ws://HOST:PORT of an openpi server
+  int iterations = 50;
+};
+
 struct BenchOptions {
   double seconds = 60.0;  // recording duration; the loop runs for a third of it
 };
@@ -92,6 +98,7 @@ int runDemo(const std::string& rig, const std::string& out);
 int runInspect(const std::string& path, const std::string& framesFolder = "", std::size_t tick = 0);
 int runBench(const BenchOptions& options);
 int runPolicy(const RunOptions& options);
+int runPolicyBench(const PolicyBenchOptions& options);
 struct GuiOptions {
   std::string rig = "sim";
   std::string out;

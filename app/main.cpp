@@ -182,6 +182,16 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1.0, 600.0));
 
+  PolicyBenchOptions policyBench;
+  auto* policyBenchCmd = cli.add_subcommand(
+      "bench-policy", "Measure a policy's observation-to-action latency and an openpi server's round trip.");
+  policyBenchCmd->add_option("--model", policyBench.model,
+                             "TorchScript model for sim-aloha (14 joints, ALOHA cameras)");
+  policyBenchCmd->add_option("--server", policyBench.server, "openpi server, ws://HOST:PORT");
+  policyBenchCmd->add_option("--iterations", policyBench.iterations, "Inferences per figure")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+
   CLI11_PARSE(cli, argc, argv);
   // A file-size limit or a full disk must fail a write (and be reported), not kill the studio.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -191,6 +201,7 @@ int main(int argc, char** argv) {
     if (*runCmd) return runPolicy(run);
     if (*inspect) return runInspect(inspectPath, framesFolder, frameTick);
     if (*benchCmd) return runBench(bench);
+    if (*policyBenchCmd) return runPolicyBench(policyBench);
     if (*devices) return runDevices(watchSeconds);
     if (*labelCmd) return runLabel(label);
     if (*listCmd) return runList(list);

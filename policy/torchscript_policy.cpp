@@ -3,7 +3,9 @@
 
 #include <torch/cuda.h>
 #include <torch/script.h>
+#include <ATen/Parallel.h>
 
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -80,6 +82,16 @@ struct TorchScriptPolicy::Impl {
   std::vector<std::size_t> cameraIndex;  // rig camera index of each model camera
   torch::jit::script::Module module;
   torch::Device device{torch::kCPU};
+  std::array<std::array<float, 256>, 3> pixelValues{};  // per channel: byte → normalised float
+
+  void buildPixelTable() {
+    for (std::size_t c = 0; c < 3; ++c) {
+      const double mean = contract.imageMean.empty() ? 0.0 : contract.imageMean[c];
+      const double scale = contract.imageStd.empty() ? 1.0 : 1.0 / contract.imageStd[c];
+      for (int v = 0; v < 256; ++v)
+        pixelValues[c][static_cast<std::size_t>(v)] = static_cast<float>((v / 255.0 - mean) * scale);
+    }
+  }
 
   at::Tensor stateTensor(const JointVector& state) const {
     at::Tensor t = torch::empty({1, static_cast<long>(contract.stateDim)}, torch::kFloat32);
@@ -101,12 +113,11 @@ struct TorchScriptPolicy::Impl {
       const Image& image = frames.at(cameraIndex[static_cast<std::size_t>(i)]).image;
       std::vector<std::uint8_t> chw = resizeWithPadChw(image, contract.imageHeight, contract.imageWidth);
       for (std::size_t c = 0; c < 3; ++c) {
-        const double mean = contract.imageMean.empty() ? 0.0 : contract.imageMean[c];
-        const double scale = contract.imageStd.empty() ? 1.0 : 1.0 / contract.imageStd[c];
+        const std::array<float, 256>& table = pixelValues[c];
         float* dst = out + (static_cast<std::size_t>(i) * 3 + c) * plane;
         const std::uint8_t* src = chw.data() + c * plane;
         for (std::size_t p = 0; p < plane; ++p)
-          dst[p] = static_cast<float>((src[p] / 255.0 - mean) * scale);
+          dst[p] = table[src[p]];
       }
     }
     return t;
@@ -157,6 +168,7 @@ TorchScriptPolicy::TorchScriptPolicy(const std::string& path, const PolicyRigSpe
                       ": no flywheel.json inside the model (save it with torch.jit.save(..., "
                       "_extra_files={'flywheel.json': ...}); see README, 'Policies')");
   m.contract = ModelContract::fromJson(extra["flywheel.json"], path);
+  m.buildPixelTable();
   if (m.contract.stateDim != rig.joints || m.contract.actionDim != rig.joints)
     throw PolicyError(path + ": the model takes a state of " + std::to_string(m.contract.stateDim) +
                       " and acts on " + std::to_string(m.contract.actionDim) +
@@ -193,7 +205,8 @@ const ModelContract& TorchScriptPolicy::contract() const {
 }
 
 std::string TorchScriptPolicy::deviceName() const {
-  return impl_->device.is_cuda() ? "cuda" : "cpu";
+  return std::string(impl_->device.is_cuda() ? "cuda" : "cpu") + ", " +
+         std::to_string(at::get_num_threads()) + " threads";
 }
 
 PolicyOutput TorchScriptPolicy::infer(const Observation& observation, const std::string& prompt) {

@@ -53,7 +53,8 @@ def check_request(obs, args):
         if name not in images:
             raise ValueError(f"missing image {name}")
     for name, image in images.items():
-        expected = (3, args.image_size, args.image_size)
+        size = args.image_size or image.shape[-1]  # 0: any square size
+        expected = (3, size, size)
         if image.dtype != np.uint8 or image.shape != expected:
             raise ValueError(f"image {name}: {image.dtype} {image.shape}, expected uint8 {expected}")
     if not isinstance(obs["prompt"], str):

@@ -25,6 +25,7 @@ check() {  # check NAME EXPECTED_STATUS PATTERN -- command...
 
 /usr/bin/python3 "$here/make_test_model.py" "$work/model.pt" || exit 1
 /usr/bin/python3 "$here/make_test_model.py" "$work/wrong.pt" --variant wrong-shape || exit 1
+/usr/bin/python3 "$here/make_test_model.py" "$work/aloha.pt" --joints 14 --cameras cam_high,cam_low,cam_left_wrist,cam_right_wrist || exit 1
 
 check run-help 0 '--takeover-at' -- "$flywheel" run --help
 check torchscript-run 0 '1 takeover\(s\), last by key' -- \
@@ -53,7 +54,7 @@ PY
 check prompt-segments 0 'episode_0.hdf5 +complete +3.00 +150 .* 2 +1 +pick up the cube' -- "$flywheel" list "$work/ds"
 
 # The ALOHA request to a server speaking openpi's protocol, on the simulated ALOHA.
-/usr/bin/python3 "$here/openpi_test_server.py" --port 0 --horizon 25 --cameras cam_high,cam_low,cam_left_wrist,cam_right_wrist \
+/usr/bin/python3 "$here/openpi_test_server.py" --port 0 --horizon 25 --image-size 0 \
   >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 for _ in $(seq 100); do grep -q listening "$work/server.out" 2>/dev/null && break; sleep 0.1; done
@@ -61,6 +62,8 @@ port=$(awk '/listening on/ {print $3}' "$work/server.out")
 check openpi-run 0 'Policy ws://127.0.0.1:[0-9]+: [0-9]+ answers \(0 refused, 0 failed\)' -- \
   "$flywheel" run --rig sim-aloha --policy "ws://127.0.0.1:$port" --task "fold the towel" --seconds 1 --fast \
   --record "$work/aloha"
+check bench-policy 0 '4 cameras 224 +602498' -- \
+  "$flywheel" bench-policy --model "$work/aloha.pt" --server "ws://127.0.0.1:$port" --iterations 3
 check openpi-file 0 'policy_action +\[50, 14\] float64' -- "$flywheel" inspect "$work/aloha/episode_0.hdf5"
 
 ((failures == 0)) || { echo "$failures check(s) failed"; exit 1; }
