@@ -212,6 +212,24 @@ class PolicyBackendsTest : public QObject {
     QCOMPARE(withKey.infer(observationWith(JointVector(7, 0.0), {}), "x").actions.horizon, 10);
   }
 
+  // wss:// to a server with a self-signed certificate: refused unless the operator accepts any certificate.
+  void openPiOverTls() {
+    const QString cert = dir_.filePath("cert.pem"), key = dir_.filePath("key.pem");
+    QProcess openssl;
+    openssl.start("openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                              "-days", "1", "-keyout", key, "-out", cert});
+    QVERIFY(openssl.waitForFinished(60000) && openssl.exitCode() == 0);
+    TestServer server({"--tls-cert", cert, "--tls-key", key});
+    const std::string url = "wss://127.0.0.1:" + std::to_string(server.port);
+    OpenPiPolicy strict({url}, kSimRig);
+    const std::string refused = inferError(strict, observationWith(JointVector(7, 0.0), {}));
+    QVERIFY2(refused.starts_with("cannot connect to " + url), refused.c_str());
+    OpenPiOptions trusting{url};
+    trusting.acceptAnyCertificate = true;
+    OpenPiPolicy policy(trusting, kSimRig);
+    QCOMPARE(policy.infer(observationWith(JointVector(7, 0.0), {}), "x").actions.horizon, 10);
+  }
+
   // Malformed replies: the server's error text, bytes that are not msgpack, the wrong shape, NaN.
   void openPiMalformedRepliesAreRefused() {
     const Observation obs = observationWith(JointVector(7, 0.0), {});

@@ -7,12 +7,14 @@ It checks each request is a well-formed ALOHA-style observation ("state" float [
 [3, S, S]}, "prompt" str) and answers actions that move every joint a little from the state.
 
   openpi_test_server.py [--port 0] [--horizon 10] [--delay-ms 0] [--behaviour good|nan|wrong-shape|text-error|garbage]
-                        [--api-key KEY] [--log FILE] [--image-size 224] [--cameras a,b] [--echo-bytes N]
+                        [--api-key KEY] [--log FILE] [--image-size 224 (0: any)] [--cameras a,b]
+                        [--tls-cert CERT --tls-key KEY]   (wss://)
 Prints "listening on PORT" once it accepts connections.
 """
 import argparse
 import asyncio
 import json
+import ssl
 import sys
 import time
 
@@ -108,8 +110,12 @@ async def serve(args):
             return (401, [], b"missing or wrong api key\n")
         return None
 
+    tls = None
+    if args.tls_cert:  # wss://
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
     async with websockets.serve(handler, "127.0.0.1", args.port, max_size=None, compression=None,
-                                process_request=check_key) as server:
+                                process_request=check_key, ssl=tls) as server:
         port = server.sockets[0].getsockname()[1]
         print(f"listening on {port}", flush=True)
         await asyncio.Future()
@@ -126,6 +132,8 @@ def main():
     p.add_argument("--image-size", type=int, default=224)
     p.add_argument("--cameras", default="")
     p.add_argument("--echo-bytes", type=int, default=0)
+    p.add_argument("--tls-cert", default="")
+    p.add_argument("--tls-key", default="")
     args = p.parse_args()
     try:
         asyncio.run(serve(args))
