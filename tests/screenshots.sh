@@ -13,3 +13,7 @@ trap 'rm -rf "$data"' EXIT
 "$flywheel" label "$data/episode_0.hdf5" --success yes --notes "clean grasp" --tag demo \
   --segment "0.4:2.6:reach the cube" --segment "2.6:4.2:grasp and lift it" --segment "4.2:6.6:place it in the bin" >/dev/null
 xvfb-run -a -s "-screen 0 1920x1080x24" "$flywheel" gui --rig "$rig" --out "$data" --screenshots "$out" --delay 3
+# The Run Policy view with a model driving and then a human in control, from the GUI test that drives it.
+tests=$(dirname "$flywheel")/../tests
+FLYWHEEL_SCREENSHOT_DIR=$(realpath "$out") xvfb-run -a -s "-screen 0 1920x1080x24" \
+  "$tests/test_gui" runsAPolicyAndTakesOver >/dev/null

@@ -192,16 +192,16 @@ class GuiTest : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(run->indicator()->text() == "POLICY DRIVING", 10000);
     QTest::qWait(1500);  // a few chunks on the timeline
     if (QString shots = qEnvironmentVariable("FLYWHEEL_SCREENSHOT_DIR"); !shots.isEmpty())
-      window->grab().save(shots + "/run-policy.png");
+      window->grab().save(shots + "/run-policy-1280x800.png");
     QCOMPARE(window->studio()->loop().status().mode, ControlMode::Policy);
     window->activateWindow();
     QVERIFY(QTest::qWaitForWindowActive(window.get()));
     QTest::keyClick(window.get(), Qt::Key_T);
     QTRY_VERIFY_WITH_TIMEOUT(run->indicator()->text().startsWith("HUMAN IN CONTROL (key)"), 5000);
-    if (QString shots = qEnvironmentVariable("FLYWHEEL_SCREENSHOT_DIR"); !shots.isEmpty())
-      window->grab().save(shots + "/run-takeover.png");
     QCOMPARE(window->studio()->loop().status().mode, ControlMode::Intervention);
     QTest::qWait(800);
+    if (QString shots = qEnvironmentVariable("FLYWHEEL_SCREENSHOT_DIR"); !shots.isEmpty())
+      window->grab().save(shots + "/run-takeover-1280x800.png");
     QTest::mouseClick(run->takeoverButton(), Qt::LeftButton);  // now reads "Hand back"
     QTRY_VERIFY_WITH_TIMEOUT(run->indicator()->text() == "POLICY DRIVING", 5000);
     QVERIFY(run->figures()->text().contains("1 takeover(s)"));

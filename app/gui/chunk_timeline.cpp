@@ -30,18 +30,19 @@ void ChunkTimeline::paintEvent(QPaintEvent*) {
     p.setPen(palette().mid().color());
     p.drawText(QPointF(gx + 2, height() - 3), QString("-%1 s").arg(s));
   }
+  // Answers cycle through a few rows, oldest at the top, so overlapping chunks stay apart.
   const int rows = 8;
-  const double rowHeight = (height() - 16.0) / rows;
-  int row = 0;
-  for (auto it = events_.rbegin(); it != events_.rend() && row < rows; ++it) {
-    if (it->answerTime < now_ - kWindowSeconds - 5.0) break;
-    const double top = 2.0 + rowHeight * (rows - 1 - row++);
-    const double observed = it->requestTime;
-    const double coverEnd = observed + it->horizon * stepSeconds_;
+  const double rowHeight = (height() - 34.0) / rows;
+  int index = 0;
+  for (const ChunkEvent& event : events_) {
+    const double coverEnd = event.requestTime + event.horizon * stepSeconds_;
+    if (coverEnd < now_ - kWindowSeconds) continue;
+    const double top = 18.0 + rowHeight * (index++ % rows);
     p.fillRect(
-        QRectF(x(it->answerTime), top + 2, std::max(1.0, x(coverEnd) - x(it->answerTime)), rowHeight - 4),
-        it->accepted ? QColor(60, 170, 90, 150) : QColor(210, 60, 50, 170));
-    p.fillRect(QRectF(x(observed), top + 2, std::max(1.0, x(it->answerTime) - x(observed)), rowHeight - 4),
+        QRectF(x(event.answerTime), top + 2, std::max(1.0, x(coverEnd) - x(event.answerTime)), rowHeight - 4),
+        event.accepted ? QColor(60, 170, 90, 150) : QColor(210, 60, 50, 170));
+    p.fillRect(QRectF(x(event.requestTime), top + 2,
+                      std::max(1.0, x(event.answerTime) - x(event.requestTime)), rowHeight - 4),
                QColor(130, 130, 130, 200));
   }
   p.setPen(QPen(QColor(30, 100, 220), 2));
