@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <random>
 
+#include "app/command_support.hpp"
 #include "app/commands.hpp"
 #include "policy/openpi_client.hpp"
 #include "policy/torchscript_policy.hpp"
@@ -69,11 +70,7 @@ void benchModel(const std::string& model, int iterations) {
 
 // The same server, requests of growing size: what the websocket and msgpack cost beyond the server's time.
 void benchServer(const std::string& url, int iterations) {
-  static int argc = 1;
-  static char name[] = "flywheel";
-  static char* argv[] = {name, nullptr};
-  std::optional<QCoreApplication> application;
-  if (!QCoreApplication::instance()) application.emplace(argc, argv);
+  const auto qt = qtApplicationIfNone();
   std::printf("openpi round trip to %s over loopback, %d requests each\n", url.c_str(), iterations);
   std::printf("  %-20s %10s %12s %12s %14s %8s\n", "request", "bytes", "encode", "round trip",
               "beyond server", "MB/s");

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/command_support.hpp"
 #include "app/commands.hpp"
 #include "app/studio.hpp"
 #include "app/terminal_keys.hpp"
@@ -21,12 +22,6 @@
 namespace flywheel::app {
 
 namespace {
-
-std::atomic<bool> interrupted{false};
-
-void onInterrupt(int) {
-  interrupted = true;
-}
 
 std::string formatSeconds(double s) {
   char text[32];
@@ -89,10 +84,10 @@ void reportDatasetState(const DatasetFolder& dataset) {
 }
 
 void resetCountdown(double seconds, const TerminalKeys& keys) {
-  for (int left = static_cast<int>(std::ceil(seconds)); left > 0 && !interrupted; --left) {
+  for (int left = static_cast<int>(std::ceil(seconds)); left > 0 && !interruptRequested(); --left) {
     std::cout << "\r  reset the scene: next take in " << left << " s " << std::flush;
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    while (std::chrono::steady_clock::now() < until && !interrupted) {
+    while (std::chrono::steady_clock::now() < until && !interruptRequested()) {
       if (keyOf(keys.poll()) == Key::Save) left = 1;  // skip the rest of the reset
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -104,10 +99,7 @@ void resetCountdown(double seconds, const TerminalKeys& keys) {
 
 int runRecord(const RecordOptions& options) {
   RigConfig config = loadRigConfig(options.rig);
-  if (options.fast && !config.isSimulated()) {
-    std::cerr << "flywheel: --fast needs a simulated rig; '" << config.name << "' drives hardware\n";
-    return 2;
-  }
+  if (!fastAllowed(config, options.fast)) return 2;
   const auto ticks = static_cast<std::uint64_t>(std::llround(options.seconds * config.recordRateHz));
   if (ticks == 0) {
     std::cerr << "flywheel: --seconds " << options.seconds << " is shorter than one recorded tick\n";
@@ -123,8 +115,7 @@ int runRecord(const RecordOptions& options) {
                    options.seed.value_or(config.sim.seed),
                    ticks};
   Studio studio(std::move(config), options.fast);
-  std::signal(SIGINT, onInterrupt);
-  std::signal(SIGTERM, onInterrupt);
+  catchInterrupts();
   std::cout << "Recording " << options.episodes << " episode(s) of " << ticks << " ticks ("
             << formatSeconds(static_cast<double>(ticks) / studio.config().recordRateHz) << ") from rig '"
             << studio.config().name << "' into " << dataset.path() << "\n";
@@ -137,12 +128,12 @@ int runRecord(const RecordOptions& options) {
 
   int saved = 0;
   bool stop = false;
-  for (int episode = 0; episode < options.episodes && !interrupted && !stop; ++episode) {
+  for (int episode = 0; episode < options.episodes && !interruptRequested() && !stop; ++episode) {
     if (episode > 0) resetCountdown(resetSeconds, keys);
     std::string path = studio.beginTake(dataset, take);
     ++take.seed;
     Key key = Key::None;
-    while (!studio.recorder().reachedLength() && !interrupted && studio.loop().running() &&
+    while (!studio.recorder().reachedLength() && !interruptRequested() && studio.loop().running() &&
            studio.recorder().failure().empty() && key == Key::None) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       key = keyOf(keys.poll());
@@ -180,7 +171,7 @@ int runRecord(const RecordOptions& options) {
             << ". Control loop: " << std::lround(stats.rateHz) << " Hz, jitter p99 "
             << std::lround(stats.jitterP99 * 1e6) << " us, " << stats.overruns << " overruns.\n";
   printBusCounters(studio);
-  return interrupted ? 130 : 0;
+  return interruptRequested() ? 130 : 0;
 }
 
 int runDemo(const std::string& rig, const std::string& out) {

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/command_support.hpp"
 #include "app/commands.hpp"
 #include "app/policy_session.hpp"
 #include "app/terminal_keys.hpp"
@@ -16,12 +17,6 @@
 namespace flywheel::app {
 
 namespace {
-
-std::atomic<bool> interrupted{false};
-
-void onInterrupt(int) {
-  interrupted = true;
-}
 
 double ms(double seconds) {
   return seconds * 1000.0;
@@ -76,10 +71,7 @@ void printSummary(const PolicySession& session, Studio& studio) {
 
 int runPolicy(const RunOptions& options) {
   RigConfig config = loadRigConfig(options.rig);
-  if (options.fast && !config.isSimulated()) {
-    std::cerr << "flywheel: --fast needs a simulated rig; '" << config.name << "' drives hardware\n";
-    return 2;
-  }
+  if (!fastAllowed(config, options.fast)) return 2;
   std::vector<std::pair<double, std::string>> prompts;
   std::vector<std::pair<double, double>> takeovers;  // (take over, hand back) seconds into the run
   try {
@@ -93,12 +85,7 @@ int runPolicy(const RunOptions& options) {
     std::cerr << "flywheel: " << e.what() << "\n";
     return 2;
   }
-  // The openpi client's socket runs a Qt event loop on its own thread, which needs an application object.
-  static int argc = 1;
-  static char name[] = "flywheel";
-  static char* argv[] = {name, nullptr};
-  std::optional<QCoreApplication> application;
-  if (!QCoreApplication::instance()) application.emplace(argc, argv);
+  const auto qt = qtApplicationIfNone();
 
   Studio studio(std::move(config), options.fast);
   PolicyRunOptions run{options.policy,
@@ -115,8 +102,7 @@ int runPolicy(const RunOptions& options) {
     std::cerr << "flywheel: " << e.what() << "\n";
     return 2;
   }
-  std::signal(SIGINT, onInterrupt);
-  std::signal(SIGTERM, onInterrupt);
+  catchInterrupts();
   const RigConfig& rig = studio.config();
   std::printf("Running %s on rig '%s' for %.1f s, %s chunks, prompt \"%s\"\n", session->describe().c_str(),
               rig.name.c_str(), options.seconds, options.mode.c_str(), options.task.c_str());
@@ -152,7 +138,7 @@ int runPolicy(const RunOptions& options) {
     const double elapsed = studio.clock().now() - start;
     const bool done = dataset ? studio.recorder().reachedLength() : elapsed >= options.seconds;
     const bool loopStopped = stepping ? !studio.loop().status().error.empty() : !studio.loop().running();
-    if (done || interrupted || loopStopped) break;
+    if (done || interruptRequested() || loopStopped) break;
     const char key = keys.poll();
     if (key == 'q') break;
     if (key == 'p') session->setPaused(paused = !paused);
@@ -203,7 +189,7 @@ int runPolicy(const RunOptions& options) {
     std::cerr << "flywheel: the control loop stopped: " << error << "\n";
     return 1;
   }
-  return interrupted ? 130 : status;
+  return interruptRequested() ? 130 : status;
 }
 
 }  // namespace flywheel::app

@@ -82,7 +82,10 @@ struct OpenPiPolicy::Connection {
                        wait.quit();
                      });
     QObject::connect(socket, &QWebSocket::disconnected, &wait, [&] {
-      if (failure.empty()) failure = "the server closed the connection";
+      // A refused connection also ends here, before the error signal: name the socket's error if any.
+      if (failure.empty())
+        failure = socket->error() != QAbstractSocket::UnknownSocketError ? socket->errorString().toStdString()
+                                                                         : "the server closed the connection";
       wait.quit();
     });
     QTimer::singleShot(static_cast<int>(timeout * 1000), &wait, &QEventLoop::quit);

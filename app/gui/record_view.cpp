@@ -12,6 +12,7 @@
 
 #include "app/gui/camera_tile.hpp"
 #include "app/gui/joint_panel.hpp"
+#include "app/gui/view_parts.hpp"
 
 namespace flywheel::gui {
 
@@ -20,11 +21,6 @@ double nowSeconds() {
   return static_cast<double>(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
 }
 
-QPushButton* keyButton(const QString& text, const QString& key, QWidget* parent) {
-  auto* button = new QPushButton(QString("%1   [%2]").arg(text, key), parent);
-  button->setMinimumHeight(34);
-  return button;
-}
 }  // namespace
 
 RecordView::RecordView(Studio& studio, const DatasetFolder& dataset, QWidget* parent)
@@ -35,17 +31,7 @@ RecordView::RecordView(Studio& studio, const DatasetFolder& dataset, QWidget* pa
 
 void RecordView::buildUi() {
   auto* layout = new QHBoxLayout(this);
-  auto* cameraGrid = new QGridLayout();
-  const auto cameras = studio_.rig().cameras();
-  const int columns = std::max(1, cameras.size() > 2 ? 2 : static_cast<int>(cameras.size()));
-  for (std::size_t i = 0; i < cameras.size(); ++i) {
-    auto* tile = new CameraTile(*cameras[i], this);
-    tiles_.push_back(tile);
-    cameraGrid->addWidget(tile, static_cast<int>(i) / columns, static_cast<int>(i) % columns);
-  }
-  if (cameras.empty())
-    cameraGrid->addWidget(new QLabel("This rig has no cameras.", this), 0, 0, Qt::AlignCenter);
-  layout->addLayout(cameraGrid, 3);
+  tiles_ = addCameraGrid(layout, studio_.rig().cameras(), 3, this);
 
   auto* side = new QVBoxLayout();
   indicator_ = new QLabel(this);
@@ -108,28 +94,22 @@ void RecordView::buildUi() {
   connect(saveButton_, &QPushButton::clicked, this, &RecordView::save);
   connect(rerecordButton_, &QPushButton::clicked, this, &RecordView::rerecord);
   connect(discardButton_, &QPushButton::clicked, this, &RecordView::discard);
-  auto shortcut = [this](QKeySequence key, auto slot) {
-    auto* s = new QShortcut(key, this, [this, slot] {
-      if (isVisible()) slot();  // window-wide, but only while this view shows
-    });
-    s->setContext(Qt::WindowShortcut);
-  };
-  shortcut(QKeySequence(Qt::Key_R), [this] {
+  addViewShortcut(this, QKeySequence(Qt::Key_R), [this] {
     if (startButton_->isEnabled()) start();
   });
-  shortcut(QKeySequence(Qt::Key_S), [this] {
+  addViewShortcut(this, QKeySequence(Qt::Key_S), [this] {
     if (saveButton_->isEnabled()) save();
   });
-  shortcut(QKeySequence(Qt::Key_Right), [this] {
+  addViewShortcut(this, QKeySequence(Qt::Key_Right), [this] {
     if (saveButton_->isEnabled()) save();
   });
-  shortcut(QKeySequence(Qt::Key_Left), [this] {
+  addViewShortcut(this, QKeySequence(Qt::Key_Left), [this] {
     if (rerecordButton_->isEnabled()) rerecord();
   });
-  shortcut(QKeySequence(Qt::Key_D), [this] {
+  addViewShortcut(this, QKeySequence(Qt::Key_D), [this] {
     if (discardButton_->isEnabled()) discard();
   });
-  shortcut(QKeySequence(Qt::Key_Escape), [this] { stopSeries(); });
+  addViewShortcut(this, QKeySequence(Qt::Key_Escape), [this] { stopSeries(); });
 }
 
 bool RecordView::takeInProgress() const {

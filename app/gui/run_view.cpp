@@ -10,16 +10,11 @@
 
 #include "app/gui/camera_tile.hpp"
 #include "app/gui/chunk_timeline.hpp"
+#include "app/gui/view_parts.hpp"
 
 namespace flywheel::gui {
 
 namespace {
-
-QPushButton* keyButton(const QString& text, const QString& key, QWidget* parent) {
-  auto* button = new QPushButton(QString("%1   [%2]").arg(text, key), parent);
-  button->setMinimumHeight(34);
-  return button;
-}
 
 QString ms(double seconds) {
   return QString::number(seconds * 1000.0, 'f', 1);
@@ -40,15 +35,7 @@ RunView::~RunView() {
 
 void RunView::buildUi() {
   auto* layout = new QHBoxLayout(this);
-  auto* cameraGrid = new QGridLayout();
-  const auto cameras = studio_.rig().cameras();
-  const int columns = std::max(1, cameras.size() > 2 ? 2 : static_cast<int>(cameras.size()));
-  for (std::size_t i = 0; i < cameras.size(); ++i) {
-    auto* tile = new CameraTile(*cameras[i], this);
-    tiles_.push_back(tile);
-    cameraGrid->addWidget(tile, static_cast<int>(i) / columns, static_cast<int>(i) % columns);
-  }
-  layout->addLayout(cameraGrid, 3);
+  tiles_ = addCameraGrid(layout, studio_.rig().cameras(), 3, this);
 
   auto* side = new QVBoxLayout();
   indicator_ = new QLabel(this);
@@ -120,21 +107,15 @@ void RunView::buildUi() {
   connect(stopButton_, &QPushButton::clicked, this, &RunView::stop);
   connect(takeoverButton_, &QPushButton::clicked, this, &RunView::toggleTakeover);
   connect(promptEdit_, &QLineEdit::returnPressed, this, &RunView::sendPrompt);
-  auto shortcut = [this](QKeySequence key, auto slot) {
-    auto* s = new QShortcut(key, this, [this, slot] {
-      if (isVisible()) slot();  // window-wide, but only while this view shows
-    });
-    s->setContext(Qt::WindowShortcut);
-  };
-  shortcut(QKeySequence(Qt::Key_F5), [this] {
+  addViewShortcut(this, QKeySequence(Qt::Key_F5), [this] {
     if (!session_) start();
   });
-  shortcut(QKeySequence(Qt::Key_Escape), [this] { stop(); });
+  addViewShortcut(this, QKeySequence(Qt::Key_Escape), [this] { stop(); });
   for (auto key : {Qt::Key_T, Qt::Key_Space})
-    shortcut(QKeySequence(key), [this] {
+    addViewShortcut(this, QKeySequence(key), [this] {
       if (session_ && !promptEdit_->hasFocus()) toggleTakeover();
     });
-  shortcut(QKeySequence(Qt::Key_P), [this] {
+  addViewShortcut(this, QKeySequence(Qt::Key_P), [this] {
     if (session_ && !promptEdit_->hasFocus()) togglePause();
   });
 }

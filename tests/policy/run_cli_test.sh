@@ -33,7 +33,7 @@ check torchscript-run 0 '1 takeover\(s\), last by key' -- \
   --record "$work/ds" --takeover-at 1:1.5 --prompt-at "2:put it back"
 check wrong-model 2 'the model returned \[1, 10, 6\], its flywheel.json promises \[1, 10, 7\]' -- \
   "$flywheel" run --rig sim --policy "$work/wrong.pt" --task x --seconds 1 --fast
-check no-server 2 'cannot connect to ws://127.0.0.1:9' -- \
+check no-server 2 'cannot connect to ws://127.0.0.1:9: Connection refused' -- \
   "$flywheel" run --rig sim --policy ws://127.0.0.1:9 --task x --seconds 1 --fast
 check model-for-another-rig 2 "the model takes a state of 7 and acts on 7 joints; this rig's followers have 14" -- \
   "$flywheel" run --rig sim-aloha --policy "$work/model.pt" --task x --seconds 1 --fast
