@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "devices/servo/servo_emulator.hpp"
 #include "policy/chunk_executor.hpp"
 #include "policy/takeover.hpp"
 #include "recorder/episode_reader.hpp"
@@ -315,6 +316,49 @@ class PolicyTest : public QObject {
     QVERIFY(std::isfinite(proposed[150 * 7 + 1]));
     QVERIFY(std::abs(proposed[150 * 7 + 1] - executed[150 * 7 + 1]) > 1e-6);
     std::filesystem::remove(path);
+  }
+
+  // The same on Dynamixel servos, through real protocol bytes on the pseudo-terminal emulator: the leader
+  // follows the follower with torque on; a hand grabs one of its servos and pushes it away; the studio
+  // notices, releases the leader and the follower follows the hand; handing back torques the leader again.
+  void aHandPushingAnEmulatedLeaderTakesOver() {
+    RigConfig config = loadRigConfig("koch-emulated");
+    SteadyClock clock;
+    Rig rig(config, clock);
+    rig.connect();
+    ControlLoop loop(rig.config(), rig.devices(), clock);
+    TowardsPosePolicy policy({0.4, -0.3, 0.5, 0.2, -0.2, 0.6}, 20);
+    ExecutorOptions options{{ChunkMode::Asynchronous}};
+    options.ticksPerStep = config.recordDecimation();
+    options.stepSeconds = 1.0 / config.recordRateHz;
+    ChunkExecutor executor(policy, {}, 6, options, clock, "");
+    TakeoverSupervisor supervisor(executor, config.takeover, loop.period());
+    ServoEmulator& leader = *rig.emulatorFor("leader");
+    ServoEmulator& follower = *rig.emulatorFor("follower");
+    loop.setActionSource(&supervisor);
+    loop.setMode(ControlMode::Policy);
+    loop.start();
+    QTRY_VERIFY_WITH_TIMEOUT(executor.status().health == PolicyHealth::Running, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(leader.torqueEnabled(2), 2000);  // mirroring
+    QTRY_VERIFY_WITH_TIMEOUT(std::abs(leader.presentPosition(2) - follower.presentPosition(2)) < 40, 5000);
+    QCOMPARE(supervisor.status().control, Control::Policy);
+
+    const int pushedTo = leader.presentPosition(2) + 600;  // about 0.9 rad on a 4096-step servo
+    leader.holdByHand(2, pushedTo);
+    QTRY_COMPARE_WITH_TIMEOUT(supervisor.status().control, Control::Human, 2000);
+    QVERIFY2(supervisor.status().lastCause.starts_with("leader moved: joint 1 by"),
+             supervisor.status().lastCause.c_str());
+    QTRY_VERIFY_WITH_TIMEOUT(!leader.torqueEnabled(2), 2000);  // a limp leader for the human
+    QTRY_VERIFY_WITH_TIMEOUT(std::abs(follower.goalPosition(2) - pushedTo) < 40, 5000);
+    leader.holdByHand(2, std::nullopt);
+
+    supervisor.requestHandBack();
+    QTRY_COMPARE_WITH_TIMEOUT(supervisor.status().control, Control::Policy, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(leader.torqueEnabled(2), 2000);
+    QCOMPARE(supervisor.status().takeovers, std::uint64_t(1));
+    loop.stop();
+    QTRY_VERIFY_WITH_TIMEOUT(!leader.torqueEnabled(2), 2000);  // a stopped loop leaves the leader free for the next teleoperator
+    QVERIFY(loop.status().error.empty());
   }
 };
 

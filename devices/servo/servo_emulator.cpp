@@ -142,6 +142,14 @@ void ServoEmulator::setPresentPosition(std::uint8_t id, int raw) {
   }
 }
 
+void ServoEmulator::holdByHand(std::uint8_t id, std::optional<int> raw) {
+  std::lock_guard lock(mutex_);
+  if (raw)
+    heldByHand_[id] = *raw;
+  else
+    heldByHand_.erase(id);
+}
+
 int ServoEmulator::presentPosition(std::uint8_t id) const {
   std::lock_guard lock(mutex_);
   const Servo* servo = find(id);
@@ -210,7 +218,10 @@ void ServoEmulator::step(double dt, double now) {
   for (Servo& servo : servos_) {
     const double before = servo.position;
     double error = 0.0;
-    if (get(servo, model_.torqueEnable) != 0) {
+    if (auto held = heldByHand_.find(servo.id); held != heldByHand_.end()) {
+      error = decodePosition(get(servo, model_.goalPosition)) - held->second;  // the servo strains against it
+      servo.position = held->second;
+    } else if (get(servo, model_.torqueEnable) != 0) {
       error = decodePosition(get(servo, model_.goalPosition)) - servo.position;
       double velocity = std::clamp(error / kTimeConstant, -kMaxSpeed, kMaxSpeed);
       servo.position += velocity * dt;

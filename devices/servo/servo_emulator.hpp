@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -48,6 +50,9 @@ class ServoEmulator {
   // The hand demos and emulated rigs use: each servo sways slowly about the middle of its range.
   static std::function<double(std::uint8_t id, double seconds)> swayingHand(int resolution);
   void setPresentPosition(std::uint8_t id, int raw);
+  // A hand grabs a servo and holds it at `raw`, overpowering its torque (a human taking over a leader
+  // that follows the robot); nullopt lets go.
+  void holdByHand(std::uint8_t id, std::optional<int> raw);
   void setFaults(const FaultInjection& faults);
   int presentPosition(std::uint8_t id) const;
   int goalPosition(std::uint8_t id) const;
@@ -81,6 +86,7 @@ class ServoEmulator {
   FaultInjection faults_;
   std::mt19937 random_;
   std::function<double(std::uint8_t, double)> hand_;
+  std::map<std::uint8_t, int> heldByHand_;  // id → the raw position a hand holds it at
 
   int master_ = -1;
   int slaveKeeper_ = -1;  // held open so the master does not see a hang-up between clients
