@@ -105,7 +105,11 @@ ActionChunk decodeActions(const msgpack::object& array) {
 
 msgpack::object_handle unpack(const std::string& bytes, const char* what) {
   try {
-    return msgpack::unpack(bytes.data(), bytes.size());
+    // Sizes a reply may announce: a garbled or hostile length must be refused, not allocated (the
+    // fuzzer found a 4-byte map header that asked for gigabytes).
+    const msgpack::unpack_limit limit(/*array*/ 1 << 16, /*map*/ 1024, /*str*/ 1 << 20, /*bin*/ 256 << 20,
+                                      /*ext*/ 0, /*depth*/ 16);
+    return msgpack::unpack(bytes.data(), bytes.size(), nullptr, nullptr, limit);
   } catch (const std::exception& e) {
     throw PolicyError(std::string(what) + " is not msgpack: " + e.what());
   }
