@@ -47,7 +47,8 @@ ChunkExecutor::~ChunkExecutor() {
     stopping_ = true;
   }
   wake_.notify_all();
-  worker_.join();  // a remote inference in flight ends at its own timeout
+  policy_.cancel();  // a remote request in flight is aborted rather than left to time out
+  worker_.join();
 }
 
 void ChunkExecutor::setPrompt(std::string prompt) {
@@ -123,7 +124,7 @@ std::optional<JointVector> ChunkExecutor::nextAction(const Observation& latest) 
     request(latest, step);
   if (options_.lockstep && pending_) {
     std::unique_lock lock(mutex_);
-    wake_.wait(lock, [&] { return answerSlot_.has_value(); });
+    wake_.wait(lock, [&] { return answerSlot_.has_value() || stopping_; });
     lock.unlock();
     integrate(step);
   }
@@ -180,9 +181,9 @@ void ChunkExecutor::integrate(long step) {
     status_.lastTiming = answer->output.timing;
     status_.lastLatency = event.answerTime - event.requestTime;
     if (latencies_.size() < 100000) latencies_.push_back(status_.lastLatency);
-    status_.latencyEstimate = status_.inferences == 1 ? status_.lastLatency
-                                                      : (1.0 - kLatencySmoothing) * status_.latencyEstimate +
-                                                            kLatencySmoothing * status_.lastLatency;
+    status_.latencyEstimate = latencies_.size() == 1 ? status_.lastLatency
+                                                     : (1.0 - kLatencySmoothing) * status_.latencyEstimate +
+                                                           kLatencySmoothing * status_.lastLatency;
   }
   status_.recent.push_back(event);
   if (status_.recent.size() > kRecentAnswers) status_.recent.pop_front();

@@ -6,6 +6,7 @@
 #include <QThread>
 #include <QTimer>
 #include <QWebSocket>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -37,6 +38,7 @@ struct OpenPiPolicy::Connection {
   QWebSocket* socket = nullptr;    // lives on `thread`; null while disconnected
   mutable std::mutex mutex;
   std::string metadata;
+  std::atomic<bool> cancelled{false};
 
   explicit Connection(const OpenPiOptions& o) : options(o) {
     thread.setObjectName("openpi client");
@@ -103,6 +105,7 @@ struct OpenPiPolicy::Connection {
     if (socket && socket->state() == QAbstractSocket::ConnectedState) return;
     dropSocket();
     socket = new QWebSocket;
+    socket->setMaxAllowedIncomingMessageSize(256u << 20);  // as the decoder's limit: larger is refused
     if (options.acceptAnyCertificate)
       QObject::connect(socket, &QWebSocket::sslErrors, socket,
                        [s = socket](const QList<QSslError>&) { s->ignoreSslErrors(); });
@@ -131,6 +134,10 @@ struct OpenPiPolicy::Connection {
   // One request, one reply; any failure drops the socket so that the next request reconnects.
   std::optional<std::string> exchange(const std::string& request, std::string& error) {
     std::optional<std::string> reply;
+    if (cancelled) {
+      error = options.url + ": cancelled";
+      return reply;
+    }
     runOnThread([&] {
       connectOnThread(error);
       if (!error.empty()) return;
@@ -162,6 +169,17 @@ void OpenPiPolicy::connect() {
   std::string error;
   connection_->runOnThread([&] { connection_->connectOnThread(error); });
   if (!error.empty()) throw PolicyError(error);
+}
+
+void OpenPiPolicy::cancel() {
+  connection_->cancelled = true;
+  // Queued: it runs inside the wait of the request in flight, whose socket error ends that wait.
+  QMetaObject::invokeMethod(
+      connection_->context,
+      [connection = connection_.get()] {
+        if (connection->socket) connection->socket->abort();
+      },
+      Qt::QueuedConnection);
 }
 
 std::string OpenPiPolicy::serverMetadata() const {

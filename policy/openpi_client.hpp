@@ -28,6 +28,7 @@ class OpenPiPolicy final : public Policy {
 
   std::string describe() const override { return options_.url; }
   PolicyOutput infer(const Observation& observation, const std::string& prompt) override;
+  void cancel() override;
   // Connects now (and reads the metadata); throws PolicyError when the server cannot be reached.
   void connect();
   std::string serverMetadata() const;  // empty before the first connection

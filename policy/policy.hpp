@@ -42,6 +42,9 @@ class Policy {
   virtual std::string describe() const = 0;
   // observation.frames are in the rig's camera order. Throws PolicyError (the caller holds the robot).
   virtual PolicyOutput infer(const Observation& observation, const std::string& prompt) = 0;
+  // Called from another thread when the caller is going away: an inference in flight should end soon
+  // (with a PolicyError), and later ones at once. A local model may simply finish.
+  virtual void cancel() {}
 };
 
 // Empty when the chunk can drive `joints` joints; otherwise why not (wrong shape, NaN or infinity).

@@ -260,6 +260,22 @@ class PolicyBackendsTest : public QObject {
     }
   }
 
+  // Stopping a run while the server sits on a request does not wait for the request's timeout.
+  void stoppingDoesNotWaitForAHungServer() {
+    TestServer server({"--delay-ms", "20000"});
+    OpenPiPolicy policy({server.url()}, kSimRig);
+    QElapsedTimer stopping;
+    {
+      SteadyClock clock;
+      ChunkExecutor executor(policy, {}, 7, ExecutorOptions{{ChunkMode::Asynchronous}}, clock, "");
+      executor.nextAction(observationWith(JointVector(7, 0.0), {}));  // the request goes out
+      QTest::qWait(500);
+      QCOMPARE(executor.status().health, PolicyHealth::Starting);
+      stopping.start();
+    }
+    QVERIFY2(stopping.elapsed() < 1000, qPrintable(QString("%1 ms to stop").arg(stopping.elapsed())));
+  }
+
   // The simulated rig runs in real time on an asynchronous executor; the server is killed: the robot
   // holds and the reason is shown; the server comes back on the same port: the robot moves again.
   void serverKilledMidRunHoldsThenRecovers() {
