@@ -22,15 +22,24 @@ double ms(double seconds) {
   return seconds * 1000.0;
 }
 
+// A number of seconds from an option's value; throws std::invalid_argument naming the option.
+double secondsIn(const std::string& text, const char* option, const std::string& value) {
+  try {
+    std::size_t used = 0;
+    const double seconds = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(seconds) && seconds >= 0) return seconds;
+  } catch (const std::exception&) {
+  }
+  throw std::invalid_argument(std::string(option) + " takes SECONDS:VALUE with SECONDS a number, got '" +
+                              value + "'");
+}
+
 // "12.5:text" → (12.5, "text"); throws std::invalid_argument naming the option.
 std::pair<double, std::string> timedText(const std::string& value, const char* option) {
   const auto colon = value.find(':');
-  try {
-    if (colon == std::string::npos) throw std::invalid_argument("");
-    return {std::stod(value.substr(0, colon)), value.substr(colon + 1)};
-  } catch (const std::exception&) {
+  if (colon == std::string::npos)
     throw std::invalid_argument(std::string(option) + " takes SECONDS:VALUE, got '" + value + "'");
-  }
+  return {secondsIn(value.substr(0, colon), option, value), value.substr(colon + 1)};
 }
 
 void printStatus(double elapsed, const PolicySession& session) {
@@ -79,7 +88,7 @@ int runPolicy(const RunOptions& options) {
       prompts.push_back(timedText(p, "--prompt-at"));
     for (const std::string& t : options.takeoverAt) {
       auto [from, to] = timedText(t, "--takeover-at");
-      takeovers.emplace_back(from, std::stod(to));
+      takeovers.emplace_back(from, secondsIn(to, "--takeover-at", t));
     }
   } catch (const std::invalid_argument& e) {
     std::cerr << "flywheel: " << e.what() << "\n";
@@ -109,11 +118,10 @@ int runPolicy(const RunOptions& options) {
   for (const std::string& warning : studio.rig().warnings())
     std::printf("  warning: %s\n", warning.c_str());
 
-  studio.start(ControlMode::Idle);
   // Simulated time is stepped here, tick by tick, so that scripted takeovers and prompts land on the
   // same tick every run, however busy the machine.
   const bool stepping = options.fast;
-  if (stepping) studio.loop().stop();
+  studio.start(ControlMode::Idle, !stepping);
   std::optional<DatasetFolder> dataset;
   std::string episode;
   if (!options.record.empty()) {

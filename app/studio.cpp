@@ -27,10 +27,10 @@ Studio::~Studio() {
   stop();
 }
 
-void Studio::start(ControlMode mode) {
+void Studio::start(ControlMode mode, bool loopThread) {
   rig_->connect();
   loop_->setMode(mode);
-  loop_->start();
+  if (loopThread) loop_->start();
 }
 
 void Studio::stop() {

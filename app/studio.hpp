@@ -30,7 +30,8 @@ class Studio {
   explicit Studio(RigConfig config, bool fasterThanRealTime = false);
   ~Studio();
 
-  void start(ControlMode mode);  // connects the rig and starts the loop thread
+  // Connects the rig and starts the loop thread; without it, the caller steps the loop (runTicks).
+  void start(ControlMode mode, bool loopThread = true);
   void stop();
 
   // Starts recording the next episode of `dataset`. On the simulated rig the scene is reset first: a new

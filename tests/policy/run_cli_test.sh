@@ -35,6 +35,10 @@ check wrong-model 2 'the model returned \[1, 10, 6\], its flywheel.json promises
   "$flywheel" run --rig sim --policy "$work/wrong.pt" --task x --seconds 1 --fast
 check no-server 2 'cannot connect to ws://127.0.0.1:9: Connection refused' -- \
   "$flywheel" run --rig sim --policy ws://127.0.0.1:9 --task x --seconds 1 --fast
+check bad-takeover-time 2 "--takeover-at takes SECONDS:VALUE with SECONDS a number, got '1:soon'" -- \
+  "$flywheel" run --rig sim --policy "$work/model.pt" --task x --seconds 1 --fast --takeover-at 1:soon
+check bad-prompt-time 2 "--prompt-at takes SECONDS:VALUE with SECONDS a number, got '-2:stack'" -- \
+  "$flywheel" run --rig sim --policy "$work/model.pt" --task x --seconds 1 --fast --prompt-at -2:stack
 check model-for-another-rig 2 "the model takes a state of 7 and acts on 7 joints; this rig's followers have 14" -- \
   "$flywheel" run --rig sim-aloha --policy "$work/model.pt" --task x --seconds 1 --fast
 
