@@ -317,6 +317,8 @@ RigConfig parseRigConfig(const std::string& yamlText, const std::string& display
     if (rig.takeover.confirmTicks < 1) t.child("confirm_ticks").fail("must be at least 1");
     rig.takeover.handBackSeconds = t.numberOr("hand_back_seconds", rig.takeover.handBackSeconds);
     if (rig.takeover.handBackSeconds < 0.0) t.child("hand_back_seconds").fail("must not be negative");
+    rig.takeover.leaderLagSeconds = t.numberOr("leader_lag_seconds", rig.takeover.leaderLagSeconds);
+    if (rig.takeover.leaderLagSeconds < 0.0) t.child("leader_lag_seconds").fail("must not be negative");
   }
   if (root.has("sim")) {
     Field s = root.child("sim");

@@ -79,10 +79,11 @@ struct SafetyConfig {
 
 // Human takeover while a policy runs: how a grab of the leader arm is noticed and how control returns.
 struct TakeoverConfig {
-  bool mirrorLeaders = true;     // leaders (torque on) follow their followers while the policy drives
-  double threshold = 0.3;        // rad (gripper units): leader pushed this far from where it should be
-  int confirmTicks = 3;          // consecutive control ticks beyond the threshold before taking over
-  double handBackSeconds = 1.0;  // blend from the human's last command to the policy's actions
+  bool mirrorLeaders = true;       // leaders (torque on) follow their followers while the policy drives
+  double threshold = 0.3;          // rad (gripper units): leader pushed this far from where it should be
+  int confirmTicks = 3;            // consecutive control ticks beyond the threshold before taking over
+  double handBackSeconds = 1.0;    // blend from the human's last command to the policy's actions
+  double leaderLagSeconds = 0.15;  // a mirrored leader may trail its moving goal by this long
 };
 
 struct SimConfig {

@@ -167,15 +167,14 @@ JointVector ControlLoop::policyGoal(const std::vector<JointState>& leaderStates)
   ActionSource* source = actionSource_.load();
   if (!source) return *lastGoal_;
   const JointVector leaderCommand = teleopGoal(leaderStates);
-  if (leaderPositionGoal_.size() != lastGoal_->size()) leaderPositionGoal_ = leaderCommand;
+  // A free leader is where it is now, so that mirroring starts from this tick's reading.
+  if (!leadersMirroring_ || leaderPositionGoal_.size() != lastGoal_->size())
+    leaderPositionGoal_ = leaderCommand;
   PolicyDecision decision = source->decide({latest_, leaderCommand, ledByLeader_, leaderPositionGoal_});
   latest_.intervention = decision.humanInControl;
   latest_.policyAction = std::move(decision.proposed);
-  if (decision.mirrorLeaders) {
-    mirrorFollowersOnLeaders();  // the goal first, so that torque comes on without a jump
-  } else {
-    leaderPositionGoal_ = leaderCommand;  // a free leader is where it is
-  }
+  if (decision.mirrorLeaders)
+    mirrorFollowersOnLeaders();  // the goal first, so torque comes on without a jump
   setLeadersMirroring(decision.mirrorLeaders);
   return decision.goal ? std::move(*decision.goal) : *lastGoal_;
 }
@@ -184,9 +183,16 @@ JointVector ControlLoop::policyGoal(const std::vector<JointState>& leaderStates)
 // torque off so a human moves them freely.
 void ControlLoop::setLeadersMirroring(bool mirror) {
   if (mirror == leadersMirroring_) return;
+  std::string firstError;
+  for (Arm* leader : devices_.leaders) {
+    try {
+      leader->setTorque(mirror);  // every leader, even when one fails
+    } catch (const DeviceError& e) {
+      if (firstError.empty()) firstError = e.what();
+    }
+  }
+  if (!firstError.empty()) throw DeviceError(firstError);  // flag unchanged: tried again next tick
   leadersMirroring_ = mirror;
-  for (Arm* leader : devices_.leaders)
-    leader->setTorque(mirror);
 }
 
 // Leaders approach their followers' positions no faster than the followers' own maximum step.

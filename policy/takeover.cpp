@@ -1,7 +1,9 @@
 #include "policy/takeover.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace flywheel {
 
@@ -21,7 +23,9 @@ TakeoverSupervisor::TakeoverSupervisor(ActionSource& policy, const TakeoverConfi
                                        double controlPeriod)
     : policy_(policy),
       config_(config),
-      blendTicks_(std::max(1L, std::lround(config.handBackSeconds / controlPeriod))) {}
+      blendTicks_(std::max(1L, std::lround(config.handBackSeconds / controlPeriod))),
+      lagTicks_(
+          static_cast<std::size_t>(std::max(1L, std::lround(config.leaderLagSeconds / controlPeriod)))) {}
 
 TakeoverStatus TakeoverSupervisor::status() const {
   std::lock_guard lock(mutex_);
@@ -30,8 +34,10 @@ TakeoverStatus TakeoverSupervisor::status() const {
 
 void TakeoverSupervisor::enter(Control control, const std::string& cause) {
   control_ = control;
-  ticksInState_ = 0;
+  blendTicksDone_ = 0;
   ticksOverThreshold_ = 0;
+  lastDeviation_ = 0.0;
+  recentLeaderGoals_.clear();
   std::lock_guard lock(mutex_);
   status_.control = control;
   if (control == Control::Human) {
@@ -40,21 +46,49 @@ void TakeoverSupervisor::enter(Control control, const std::string& cause) {
   }
 }
 
-// A leader the human grabbed: away from where it should be (its mirrored goal, or where it rested) by
-// more than the threshold for a few ticks in a row.
+// Per tick, a deviation shrinking by more than this share of the threshold is a servo closing on its goal.
+constexpr double kReturningFraction = 0.1;
+
+// Where leader joint j may be without counting as pushed, [low, high]: for a mirrored leader, anywhere its
+// goal was during the last leader_lag_seconds (a servo trails a moving goal); for a leader that is not
+// mirrored, where it rested when the policy took over.
+std::pair<double, double> TakeoverSupervisor::allowedRange(std::size_t j, double position) const {
+  if (!config_.mirrorLeaders) {
+    const double rest = j < restingLeaders_.size() ? restingLeaders_[j] : position;
+    return {rest, rest};
+  }
+  double low = std::numeric_limits<double>::infinity();
+  double high = -low;
+  for (const JointVector& goal : recentLeaderGoals_)
+    if (j < goal.size()) {
+      low = std::min(low, goal[j]);
+      high = std::max(high, goal[j]);
+    }
+  return low <= high ? std::pair{low, high} : std::pair{position, position};
+}
+
+// A leader the human grabbed: outside its allowed range by more than the threshold for a few ticks in a row.
 std::optional<std::string> TakeoverSupervisor::leaderPushed(const PolicyTick& tick) {
-  const JointVector& expected = config_.mirrorLeaders ? tick.leaderPositionGoal : restingLeaders_;
+  if (config_.mirrorLeaders) {
+    recentLeaderGoals_.push_back(tick.leaderPositionGoal);
+    if (recentLeaderGoals_.size() > lagTicks_) recentLeaderGoals_.pop_front();
+  }
   double worst = 0.0;
   std::size_t worstJoint = 0;
-  for (std::size_t j = 0; j < tick.leaderCommand.size() && j < expected.size(); ++j) {
+  for (std::size_t j = 0; j < tick.leaderCommand.size(); ++j) {
     if (!tick.ledByLeader[j]) continue;
-    const double deviation = std::abs(tick.leaderCommand[j] - expected[j]);
+    const double position = tick.leaderCommand[j];
+    const auto [low, high] = allowedRange(j, position);
+    const double deviation = std::max({0.0, low - position, position - high});
     if (deviation > worst) {
       worst = deviation;
       worstJoint = j;
     }
   }
-  ticksOverThreshold_ = worst > config_.threshold ? ticksOverThreshold_ + 1 : 0;
+  // A leader on its way back to its goal (let go of, or dropped while its torque came on) is no grab.
+  const bool returning = worst < lastDeviation_ - config_.threshold * kReturningFraction;
+  lastDeviation_ = worst;
+  ticksOverThreshold_ = worst > config_.threshold && !returning ? ticksOverThreshold_ + 1 : 0;
   if (ticksOverThreshold_ < config_.confirmTicks) return std::nullopt;
   char cause[96];
   std::snprintf(cause, sizeof cause, "leader moved: joint %zu by %.2f", worstJoint, worst);
@@ -66,7 +100,6 @@ PolicyDecision TakeoverSupervisor::decide(const PolicyTick& tick) {
   std::optional<JointVector> proposed = policy_.nextAction(tick.latest);
   if (proposed) decision.proposed = *proposed;
   if (restingLeaders_.size() != tick.leaderCommand.size()) restingLeaders_ = tick.leaderCommand;
-  ++ticksInState_;
 
   if (control_ == Control::Policy) {
     std::optional<std::string> pushed = leaderPushed(tick);
@@ -77,8 +110,11 @@ PolicyDecision TakeoverSupervisor::decide(const PolicyTick& tick) {
     takeoverRequested_ = false;
     humanLastCommand_ = tick.leaderCommand;
     enter(Control::HandingBack);
-  } else if (control_ == Control::HandingBack && takeoverRequested_.exchange(false)) {
-    enter(Control::Human, "key");
+  } else if (control_ == Control::HandingBack) {
+    // The human may grab the leader again, or press the key, before the blend is over.
+    std::optional<std::string> pushed = config_.mirrorLeaders ? leaderPushed(tick) : std::nullopt;
+    if (takeoverRequested_.exchange(false)) pushed = "key";
+    if (pushed) enter(Control::Human, *pushed);
   }
 
   switch (control_) {
@@ -91,17 +127,20 @@ PolicyDecision TakeoverSupervisor::decide(const PolicyTick& tick) {
       decision.humanInControl = true;
       break;
     case Control::HandingBack: {
-      // The human's last command fades into the policy's actions; without actions the human's stays.
-      const double alpha =
-          std::min(1.0, static_cast<double>(ticksInState_) / static_cast<double>(blendTicks_));
-      JointVector goal = humanLastCommand_;
-      if (proposed)
-        for (std::size_t j = 0; j < goal.size(); ++j)
-          goal[j] += alpha * ((*proposed)[j] - goal[j]);
-      decision.goal = std::move(goal);
+      // The human's last command fades into the policy's actions. The blend advances only on ticks
+      // with an action; without one the followers hold where the blend got to (nullopt), rather than
+      // snapping back to the human's pose.
       decision.humanInControl = true;  // mixed ticks are not the policy's own actions
       decision.mirrorLeaders = config_.mirrorLeaders;
-      if (alpha >= 1.0 && proposed) {
+      if (!proposed) break;
+      ++blendTicksDone_;
+      const double alpha =
+          std::min(1.0, static_cast<double>(blendTicksDone_) / static_cast<double>(blendTicks_));
+      JointVector goal = humanLastCommand_;
+      for (std::size_t j = 0; j < goal.size(); ++j)
+        goal[j] += alpha * ((*proposed)[j] - goal[j]);
+      decision.goal = std::move(goal);
+      if (alpha >= 1.0) {
         restingLeaders_ = tick.leaderCommand;
         enter(Control::Policy);
       }

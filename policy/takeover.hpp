@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <mutex>
 
 #include "core/config.hpp"
@@ -38,21 +39,25 @@ class TakeoverSupervisor final : public ActionSource {
   TakeoverStatus status() const;
 
  private:
+  std::pair<double, double> allowedRange(std::size_t joint, double position) const;
   std::optional<std::string> leaderPushed(const PolicyTick& tick);
   void enter(Control control, const std::string& cause = {});
 
   ActionSource& policy_;
   TakeoverConfig config_;
   long blendTicks_;
+  std::size_t lagTicks_;  // ticks of leader goals a mirrored leader may trail
   std::atomic<bool> takeoverRequested_{false};
   std::atomic<bool> handBackRequested_{false};
 
   // Loop-thread state.
   Control control_ = Control::Policy;
   int ticksOverThreshold_ = 0;
-  long ticksInState_ = 0;
+  double lastDeviation_ = 0.0;    // the largest leader deviation on the previous tick
+  long blendTicksDone_ = 0;       // hand-back: ticks of the blend that had a policy action
   JointVector humanLastCommand_;  // frozen at hand-back, the start of the blend
   JointVector restingLeaders_;    // leaders that are not mirrored: where they were when the policy took over
+  std::deque<JointVector> recentLeaderGoals_;  // mirrored leaders: their goals over the last lagTicks_
 
   mutable std::mutex mutex_;
   TakeoverStatus status_;

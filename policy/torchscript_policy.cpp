@@ -1,9 +1,9 @@
 // The only translation unit that includes LibTorch (its headers cost ~20 s to compile).
 #include "policy/torchscript_policy.hpp"
 
+#include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
-#include <ATen/Parallel.h>
 
 #include <array>
 #include <chrono>

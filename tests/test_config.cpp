@@ -106,6 +106,20 @@ class ConfigTest : public QObject {
     QVERIFY2(error.contains("record_rate_hz: must divide control_rate_hz evenly"), qPrintable(error));
   }
 
+  void takeoverSection() {
+    const std::string pairs = "  - {leader: lead, follower: follow}\n";
+    const RigConfig rig = parseRigConfig(
+        replaced(kValidRig, pairs, pairs + "takeover: {threshold: 0.2, leader_lag_seconds: 0.3}\n"),
+        "rig.yaml");
+    QCOMPARE(rig.takeover.threshold, 0.2);
+    QCOMPARE(rig.takeover.leaderLagSeconds, 0.3);
+    QCOMPARE(rig.takeover.handBackSeconds, TakeoverConfig{}.handBackSeconds);
+    const QString error =
+        errorOf(replaced(kValidRig, pairs, pairs + "takeover:\n  leader_lag_seconds: -1\n"));
+    QVERIFY2(error.contains("rig.yaml:20: takeover.leader_lag_seconds: must not be negative"),
+             qPrintable(error));
+  }
+
   void pairingUnknownArm() {
     QString error = errorOf(replaced(kValidRig, "{leader: lead,", "{leader: ghost,"));
     QVERIFY2(error.contains("pairs[0].leader: no arm named 'ghost'"), qPrintable(error));

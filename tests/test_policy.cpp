@@ -68,6 +68,42 @@ double first(const std::optional<JointVector>& action) {
 
 }  // namespace
 
+// Proposes the same action every tick.
+class FixedActionSource final : public ActionSource {
+ public:
+  explicit FixedActionSource(JointVector action) : action_(std::move(action)) {}
+  std::optional<JointVector> nextAction(const Observation&) override { return action_; }
+
+ private:
+  JointVector action_;
+};
+
+// Proposes an action while `proposing` is true, nothing otherwise (a policy whose answers are late).
+class IntermittentSource final : public ActionSource {
+ public:
+  explicit IntermittentSource(JointVector action) : action_(std::move(action)) {}
+  std::optional<JointVector> nextAction(const Observation&) override {
+    return proposing ? std::optional(action_) : std::nullopt;
+  }
+  bool proposing = true;
+
+ private:
+  JointVector action_;
+};
+
+// Feeds a supervisor one tick of a one-joint mirrored leader: where the leader is and where its goal is.
+struct OneJointTicks {
+  TakeoverSupervisor& supervisor;
+  Observation latest;
+  std::vector<bool> ledByLeader{true};
+
+  void tick(double leader, double leaderGoal) {
+    const JointVector command{leader};
+    const JointVector goal{leaderGoal};
+    supervisor.decide({latest, command, ledByLeader, goal});
+  }
+};
+
 class PolicyTest : public QObject {
   Q_OBJECT
  private Q_SLOTS:
@@ -318,6 +354,116 @@ class PolicyTest : public QObject {
     std::filesystem::remove(path);
   }
 
+  // The grab detector on its own, tick by tick: a leader held away from a still goal is a grab; a leader
+  // trailing a goal that moves at full speed is not; nor is one dropped and closing on its goal again.
+  void grabDetectionToleratesServoLagAndReturn() {
+    TakeoverConfig config;  // threshold 0.3 rad, 3 ticks, goals over the last 0.15 s count
+    FixedActionSource policy({0.0});
+    const double period = 0.01;
+
+    TakeoverSupervisor trailing(policy, config, period);
+    OneJointTicks trail{trailing, {}};
+    auto goalAt = [](int t) { return 0.06 * std::max(0, t); };  // still, then 6 rad/s from tick 0
+    for (int t = -5; t < 40; ++t)  // the leader is where its goal was 8 ticks earlier: 0.48 rad behind
+      trail.tick(goalAt(t - 8), goalAt(t));
+    QCOMPARE(trailing.status().control, Control::Policy);
+
+    TakeoverSupervisor dropped(policy, config, period);
+    OneJointTicks drop{dropped, {}};
+    for (double leader : {0.0, 0.0, -1.2, -0.9, -0.7, -0.5, -0.38, -0.28, -0.2, -0.1, 0.0, 0.0})
+      drop.tick(leader, 0.0);  // falls by 1.2 rad in a tick, then its servo brings it back
+    QCOMPARE(dropped.status().control, Control::Policy);
+
+    TakeoverSupervisor held(policy, config, period);
+    OneJointTicks hold{held, {}};
+    for (double leader : {0.0, 0.0, 0.5, 0.5})
+      hold.tick(leader, 0.0);
+    QCOMPARE(held.status().control, Control::Policy);  // two ticks over: not yet
+    hold.tick(0.5, 0.0);
+    QCOMPARE(held.status().control, Control::Human);
+    QCOMPARE(held.status().lastCause, std::string("leader moved: joint 0 by 0.50"));
+
+    TakeoverSupervisor heldWhileGoalMoves(policy, config, period);
+    OneJointTicks stay{heldWhileGoalMoves, {}};
+    int ticks = 0;
+    for (; ticks < 40 && heldWhileGoalMoves.status().control == Control::Policy; ++ticks)
+      stay.tick(0.0, 0.06 * ticks);  // the hand keeps the leader at 0 while its goal leaves
+    QCOMPARE(heldWhileGoalMoves.status().control, Control::Human);
+    QVERIFY2(ticks <= 15 + 5 + config.confirmTicks, qPrintable(QString("noticed after %1 ticks").arg(ticks)));
+  }
+
+  // Handing back blends over the ticks that have a policy action; with none, the followers hold where the
+  // blend got to (no snap back to the human's pose) and the blend waits.
+  void handBackWaitsForThePolicysActions() {
+    TakeoverConfig config;
+    config.handBackSeconds = 0.1;  // 10 ticks
+    IntermittentSource policy({1.0});
+    TakeoverSupervisor supervisor(policy, config, 0.01);
+    Observation latest;
+    const std::vector<bool> led{true};
+    const JointVector human{0.0};
+    auto tick = [&] { return supervisor.decide({latest, human, led, human}); };
+
+    supervisor.requestTakeover();
+    QVERIFY(tick().humanInControl);
+    supervisor.requestHandBack();
+    for (int t = 1; t <= 4; ++t) {
+      const PolicyDecision blended = tick();
+      QVERIFY(blended.goal.has_value());
+      QCOMPARE((*blended.goal)[0], 0.1 * t);
+      QVERIFY(blended.humanInControl);
+    }
+    policy.proposing = false;
+    for (int t = 0; t < 20; ++t) {
+      const PolicyDecision waiting = tick();
+      QVERIFY(!waiting.goal.has_value());  // hold
+      QVERIFY(waiting.humanInControl);
+    }
+    QCOMPARE(supervisor.status().control, Control::HandingBack);
+    policy.proposing = true;
+    QCOMPARE((*tick().goal)[0], 0.5);  // on from where it stopped
+    for (int t = 6; t <= 10; ++t)
+      tick();
+    QCOMPARE(supervisor.status().control, Control::Policy);
+    const PolicyDecision own = tick();
+    QCOMPARE((*own.goal)[0], 1.0);
+    QVERIFY(!own.humanInControl);
+  }
+
+  // Run, teleoperate (the leader moves elsewhere), run again: the second run takes the leader from where
+  // it is now, without a lurch towards where the first run left it and without a false takeover.
+  void aSecondRunStartsWhereTheLeadersAre() {
+    RigConfig config = loadRigConfig("sim");
+    SimHarness harness(config, ControlMode::Policy);
+    harness.world().resetEpisode(3);
+    harness.world().setHandOnLeaders(false);
+    harness.loop->resyncGoals();
+    TowardsPosePolicy policy({0.3, 0.2, -0.2, 0.0, 0.3, 0.0, 0.8});
+    ExecutorOptions options{{ChunkMode::Synchronous, 5}};
+    options.lockstep = true;
+    ChunkExecutor executor(policy, {}, 7, options, harness.clock, "");
+    TakeoverSupervisor first(executor, config.takeover, harness.loop->period());
+    harness.loop->setActionSource(&first);
+    harness.loop->runTicks(100);
+    harness.loop->setMode(ControlMode::Teleop);
+    harness.world().setHandOnLeaders(true);
+    harness.loop->runTicks(150);  // the scripted operator moves the leader well away
+    harness.world().setHandOnLeaders(false);
+    const JointVector leaderBefore = harness.loop->status().leaders.position;
+
+    TakeoverSupervisor second(executor, config.takeover, harness.loop->period());
+    harness.loop->setActionSource(&second);
+    harness.loop->setMode(ControlMode::Policy);
+    harness.loop->runTicks(2);
+    const JointVector leaderAfter = harness.loop->status().leaders.position;
+    for (std::size_t j = 0; j < leaderBefore.size(); ++j)
+      QVERIFY2(std::abs(leaderAfter[j] - leaderBefore[j]) < 0.05,
+               qPrintable(QString("joint %1 lurched").arg(j)));
+    harness.loop->runTicks(50);
+    QCOMPARE(second.status().takeovers, std::uint64_t(0));
+    QCOMPARE(second.status().control, Control::Policy);
+  }
+
   // The same on Dynamixel servos, through real protocol bytes on the pseudo-terminal emulator: the leader
   // follows the follower with torque on; a hand grabs one of its servos and pushes it away; the studio
   // notices, releases the leader and the follower follows the hand; handing back torques the leader again.
@@ -350,14 +496,27 @@ class PolicyTest : public QObject {
              supervisor.status().lastCause.c_str());
     QTRY_VERIFY_WITH_TIMEOUT(!leader.torqueEnabled(2), 2000);  // a limp leader for the human
     QTRY_VERIFY_WITH_TIMEOUT(std::abs(follower.goalPosition(2) - pushedTo) < 40, 5000);
-    leader.holdByHand(2, std::nullopt);
 
+    // The operator hands back (the key) but keeps holding the leader against its torque: the blend moves
+    // the leader's goal away from the hand, which counts as a grab, and the human has control again.
+    supervisor.requestHandBack();
+    QTRY_VERIFY_WITH_TIMEOUT(leader.torqueEnabled(2), 2000);
+    QTRY_COMPARE_WITH_TIMEOUT(supervisor.status().takeovers, std::uint64_t(2), 5000);
+    QCOMPARE(supervisor.status().control, Control::Human);
+    QVERIFY2(supervisor.status().lastCause.starts_with("leader moved: joint 1 by"),
+             supervisor.status().lastCause.c_str());
+
+    // Let go, then hand back: the policy keeps control.
+    leader.holdByHand(2, std::nullopt);
     supervisor.requestHandBack();
     QTRY_COMPARE_WITH_TIMEOUT(supervisor.status().control, Control::Policy, 5000);
     QTRY_VERIFY_WITH_TIMEOUT(leader.torqueEnabled(2), 2000);
-    QCOMPARE(supervisor.status().takeovers, std::uint64_t(1));
+    QTest::qWait(300);
+    QCOMPARE(supervisor.status().control, Control::Policy);
+    QCOMPARE(supervisor.status().takeovers, std::uint64_t(2));
     loop.stop();
-    QTRY_VERIFY_WITH_TIMEOUT(!leader.torqueEnabled(2), 2000);  // a stopped loop leaves the leader free for the next teleoperator
+    QTRY_VERIFY_WITH_TIMEOUT(!leader.torqueEnabled(2),
+                             2000);  // a stopped loop leaves the leader free for the next teleoperator
     QVERIFY(loop.status().error.empty());
   }
 };
