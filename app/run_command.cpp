@@ -46,7 +46,8 @@ void printStatus(double elapsed, const PolicySession& session) {
   ExecutorStatus e = session.executorStatus();
   TakeoverStatus t = session.takeoverStatus();
   std::printf(
-      "  %6.1f s  %-12s %-8s latency %5.1f ms (pre %.1f, forward %.1f, post %.1f, network %.1f)  chunks %llu",
+      "  %6.1f s  %-12s %-8s latency %5.1f ms (pre %.1f, forward %.1f, post %.1f, network %.1f)  answers "
+      "%llu",
       elapsed, nameOf(t.control), nameOf(e.health), ms(e.lastLatency), ms(e.lastTiming.preprocess),
       ms(e.lastTiming.forward), ms(e.lastTiming.postprocess), ms(e.lastTiming.network),
       static_cast<unsigned long long>(e.inferences));

@@ -55,7 +55,7 @@ struct ExecutorStatus {
   std::string prompt;
   long step = 0;
   long stepsAhead = 0;
-  std::uint64_t inferences = 0;  // answered requests
+  std::uint64_t inferences = 0;  // answered requests, errors included
   std::uint64_t refused = 0;     // malformed chunks (wrong shape, NaN)
   std::uint64_t failures = 0;    // errors: server gone, model threw
   std::uint64_t heldTicks = 0;   // ticks without an action since the first chunk
