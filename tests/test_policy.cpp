@@ -68,6 +68,16 @@ double first(const std::optional<JointVector>& action) {
 
 }  // namespace
 
+// A pose of the simulated rig's seven joints for a policy to move towards.
+const JointVector kSimPose{0.3, 0.2, -0.2, 0.0, 0.3, 0.0, 0.8};
+
+// A fresh scene on the simulated rig with the operator's hand off the leaders: the policy drives.
+void letGoOfTheLeaders(SimHarness& harness) {
+  harness.world().resetEpisode(3);
+  harness.world().setHandOnLeaders(false);
+  harness.loop->resyncGoals();
+}
+
 // Proposes the same action every tick.
 class FixedActionSource final : public ActionSource {
  public:
@@ -281,10 +291,8 @@ class PolicyTest : public QObject {
   void takeoverAndHandBackAreRecorded() {
     RigConfig config = loadRigConfig("sim");
     SimHarness harness(config, ControlMode::Policy);
-    harness.world().resetEpisode(3);
-    harness.world().setHandOnLeaders(false);
-    harness.loop->resyncGoals();
-    TowardsPosePolicy policy({0.3, 0.2, -0.2, 0.0, 0.3, 0.0, 0.8});
+    letGoOfTheLeaders(harness);
+    TowardsPosePolicy policy(kSimPose);
     ExecutorOptions options{{ChunkMode::Synchronous, 5}};
     options.lockstep = true;
     options.ticksPerStep = config.recordDecimation();
@@ -435,10 +443,8 @@ class PolicyTest : public QObject {
   void aSecondRunStartsWhereTheLeadersAre() {
     RigConfig config = loadRigConfig("sim");
     SimHarness harness(config, ControlMode::Policy);
-    harness.world().resetEpisode(3);
-    harness.world().setHandOnLeaders(false);
-    harness.loop->resyncGoals();
-    TowardsPosePolicy policy({0.3, 0.2, -0.2, 0.0, 0.3, 0.0, 0.8});
+    letGoOfTheLeaders(harness);
+    TowardsPosePolicy policy(kSimPose);
     ExecutorOptions options{{ChunkMode::Synchronous, 5}};
     options.lockstep = true;
     ChunkExecutor executor(policy, {}, 7, options, harness.clock, "");
