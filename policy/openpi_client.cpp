@@ -105,7 +105,7 @@ struct OpenPiPolicy::Connection {
     if (socket && socket->state() == QAbstractSocket::ConnectedState) return;
     dropSocket();
     socket = new QWebSocket;
-    socket->setMaxAllowedIncomingMessageSize(256u << 20);  // as the decoder's limit: larger is refused
+    socket->setMaxAllowedIncomingMessageSize(openpi::kMaxReplyBytes);  // larger is refused
     if (options.acceptAnyCertificate)
       QObject::connect(socket, &QWebSocket::sslErrors, socket,
                        [s = socket](const QList<QSslError>&) { s->ignoreSslErrors(); });

@@ -107,7 +107,8 @@ msgpack::object_handle unpack(const std::string& bytes, const char* what) {
   try {
     // Sizes a reply may announce: a garbled or hostile length must be refused, not allocated (the
     // fuzzer found a 4-byte map header that asked for gigabytes).
-    const msgpack::unpack_limit limit(/*array*/ 1 << 16, /*map*/ 1024, /*str*/ 1 << 20, /*bin*/ 256 << 20,
+    const msgpack::unpack_limit limit(/*array*/ 1 << 16, /*map*/ 1024, /*str*/ 1 << 20,
+                                      /*bin*/ kMaxReplyBytes,
                                       /*ext*/ 0, /*depth*/ 16);
     return msgpack::unpack(bytes.data(), bytes.size(), nullptr, nullptr, limit);
   } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 // (openpi_client/msgpack_numpy.py). Pure functions, so the format is tested without a socket.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct Reply {
   ActionChunk actions;          // "actions" [H, A], float32 or float64 on the wire
   double serverInferMs = -1.0;  // server_timing.infer_ms, or policy_timing.infer_ms; -1 when absent
 };
+
+// The largest reply accepted, by the socket and by the decoder alike (a 50x14 chunk takes a few KiB).
+constexpr std::size_t kMaxReplyBytes = 256u << 20;
 
 // Throws PolicyError naming what is wrong with the reply.
 Reply decodeReply(const std::string& bytes);
