@@ -6,8 +6,10 @@
 #include <QThread>
 #include <QTimer>
 #include <QWebSocket>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 
@@ -21,6 +23,9 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// The wait before connecting again after a failure: 0.2 s, doubling to 5 s; a success resets it.
+constexpr double kFirstBackoff = 0.2, kMaxBackoff = 5.0;
+
 // A traceback's last line says what went wrong.
 std::string lastLine(const QString& text) {
   const QStringList lines = text.trimmed().split('\n', Qt::SkipEmptyParts);
@@ -33,14 +38,22 @@ std::string lastLine(const QString& text) {
 // worker) hand it work and block until the work is done, so the control loop never meets Qt.
 struct OpenPiPolicy::Connection {
   const OpenPiOptions& options;
+  const std::string shown;  // the address as printed: no credentials, no query values
   QThread thread;
   QObject* context = new QObject;  // lives on `thread`
   QWebSocket* socket = nullptr;    // lives on `thread`; null while disconnected
   mutable std::mutex mutex;
   std::string metadata;
   std::atomic<bool> cancelled{false};
+  std::atomic<std::uint64_t> reconnects{0};
+  // Reconnection state, on `thread` only. After a failure no connection is tried before retryAt:
+  // a server that fails every request is not hammered (each failure is a traceback in its log).
+  bool attempted = false;
+  double backoff = 0.0;  // seconds; 0 after a success
+  std::chrono::steady_clock::time_point retryAt;
+  std::string lastFailure;
 
-  explicit Connection(const OpenPiOptions& o) : options(o) {
+  explicit Connection(const OpenPiOptions& o) : options(o), shown(redactAddress(o.url)) {
     thread.setObjectName("openpi client");
     context->moveToThread(&thread);
     thread.start();
@@ -55,6 +68,21 @@ struct OpenPiPolicy::Connection {
   template <typename Work>
   void runOnThread(Work work) {
     QMetaObject::invokeMethod(context, work, Qt::BlockingQueuedConnection);
+  }
+
+  // Qt's messages may quote the address: never with its secrets.
+  std::string scrub(std::string text) const {
+    for (std::size_t at = text.find(options.url); at != std::string::npos; at = text.find(options.url, at))
+      text.replace(at, options.url.size(), shown);
+    return text;
+  }
+
+  void noteFailure(const std::string& reason) {
+    backoff = backoff == 0.0 ? kFirstBackoff : std::min(kMaxBackoff, 2.0 * backoff);
+    retryAt =
+        std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                               std::chrono::duration<double>(backoff));
+    lastFailure = reason;
   }
 
   void dropSocket() {
@@ -104,6 +132,15 @@ struct OpenPiPolicy::Connection {
   void connectOnThread(std::string& error) {
     if (socket && socket->state() == QAbstractSocket::ConnectedState) return;
     dropSocket();
+    const double wait = std::chrono::duration<double>(retryAt - std::chrono::steady_clock::now()).count();
+    if (backoff > 0.0 && wait > 0.0) {  // fail fast: the watchdog holds the robot meanwhile
+      char text[48];
+      std::snprintf(text, sizeof text, "; reconnecting in %.1f s", wait);
+      error = lastFailure + text;
+      return;
+    }
+    if (attempted) ++reconnects;
+    attempted = true;
     socket = new QWebSocket;
     socket->setMaxAllowedIncomingMessageSize(openpi::kMaxReplyBytes);  // larger is refused
     if (options.acceptAnyCertificate)
@@ -117,7 +154,8 @@ struct OpenPiPolicy::Connection {
     std::string failure;
     std::optional<QByteArray> metadataFrame = nextBinaryFrame(options.connectTimeout, failure);
     if (!metadataFrame) {
-      error = "cannot connect to " + options.url + ": " + failure;
+      error = "cannot connect to " + shown + ": " + scrub(failure);
+      noteFailure(error);
       dropSocket();
       return;
     }
@@ -126,7 +164,8 @@ struct OpenPiPolicy::Connection {
       std::lock_guard lock(mutex);
       metadata = text;
     } catch (const PolicyError& e) {
-      error = options.url + ": " + e.what();
+      error = shown + ": " + e.what();
+      noteFailure(error);
       dropSocket();
     }
   }
@@ -135,7 +174,7 @@ struct OpenPiPolicy::Connection {
   std::optional<std::string> exchange(const std::string& request, std::string& error) {
     std::optional<std::string> reply;
     if (cancelled) {
-      error = options.url + ": cancelled";
+      error = shown + ": cancelled";
       return reply;
     }
     runOnThread([&] {
@@ -145,8 +184,10 @@ struct OpenPiPolicy::Connection {
       auto frame = nextBinaryFrame(options.replyTimeout, failure, true, QByteArray::fromStdString(request));
       if (frame) {
         reply = frame->toStdString();
+        backoff = 0.0;
       } else {
-        error = options.url + ": " + failure;
+        error = shown + ": " + scrub(failure);
+        if (!cancelled) noteFailure(error);
         dropSocket();
       }
     });
@@ -157,7 +198,8 @@ struct OpenPiPolicy::Connection {
 OpenPiPolicy::OpenPiPolicy(OpenPiOptions options, PolicyRigSpec rig)
     : options_(std::move(options)), rig_(std::move(rig)) {
   if (!options_.url.starts_with("ws://") && !options_.url.starts_with("wss://"))
-    throw PolicyError("a policy server address must start with ws:// or wss://, got '" + options_.url + "'");
+    throw PolicyError("a policy server address must start with ws:// or wss://, got '" +
+                      redactAddress(options_.url) + "'");
   if (!QCoreApplication::instance())
     throw PolicyError("the openpi client needs a Qt application object (QCoreApplication) in the process");
   connection_ = std::make_unique<Connection>(options_);
@@ -180,6 +222,14 @@ void OpenPiPolicy::cancel() {
         if (connection->socket) connection->socket->abort();
       },
       Qt::QueuedConnection);
+}
+
+std::string OpenPiPolicy::describe() const {
+  return connection_->shown;
+}
+
+std::uint64_t OpenPiPolicy::reconnects() const {
+  return connection_->reconnects;
 }
 
 std::string OpenPiPolicy::serverMetadata() const {
@@ -213,7 +263,7 @@ PolicyOutput OpenPiPolicy::infer(const Observation& observation, const std::stri
   try {
     decoded = openpi::decodeReply(*reply);
   } catch (const PolicyError& e) {
-    throw PolicyError(options_.url + ": " + e.what());
+    throw PolicyError(describe() + ": " + e.what());
   }
   output.actions = std::move(decoded.actions);
   output.timing.postprocess = secondsSince(received);

@@ -1,7 +1,9 @@
 // A remote policy served with openpi's websocket protocol (scripts/serve_policy.py): a real pi0 / pi0.5 on
 // a GPU machine drives the rig. On connect the server sends its metadata; then one binary frame per
 // request and one per reply; a text frame is the server's error (it closes the connection after it).
-// The client reconnects on the next request after any failure, so a restarted server is picked up.
+// After a failure the client connects again on a later request, backing off (0.2 s doubling to 5 s, reset
+// by a success; requests meanwhile fail at once), so a restarted server is picked up and a failing one is
+// not flooded with connections. The address is shown only with its secrets redacted.
 #pragma once
 
 #include <memory>
@@ -26,12 +28,13 @@ class OpenPiPolicy final : public Policy {
   OpenPiPolicy(OpenPiOptions options, PolicyRigSpec rig);
   ~OpenPiPolicy() override;
 
-  std::string describe() const override { return options_.url; }
+  std::string describe() const override;  // the address, redacted
   PolicyOutput infer(const Observation& observation, const std::string& prompt) override;
   void cancel() override;
   // Connects now (and reads the metadata); throws PolicyError when the server cannot be reached.
   void connect();
-  std::string serverMetadata() const;  // empty before the first connection
+  std::string serverMetadata() const override;  // empty before the first connection
+  std::uint64_t reconnects() const override;    // connections tried after the first
 
   // The request as it goes on the wire (for the benchmark's payload sizes).
   std::string encode(const Observation& observation, const std::string& prompt) const;

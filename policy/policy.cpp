@@ -14,6 +14,35 @@ PolicyRigSpec PolicyRigSpec::of(const RigConfig& rig) {
   return spec;
 }
 
+std::string redactAddress(const std::string& address) {
+  const std::size_t scheme = address.find("://");
+  if (scheme == std::string::npos) return address;
+  const std::size_t hostStart = scheme + 3;
+  const std::size_t hostEnd = std::min(address.find_first_of("/?#", hostStart), address.size());
+  std::string out = address.substr(0, hostStart);
+  const std::string authority = address.substr(hostStart, hostEnd - hostStart);
+  const std::size_t at = authority.rfind('@');
+  out += at == std::string::npos ? authority : "***" + authority.substr(at);
+  const std::size_t queryStart = std::min(address.find_first_of("?#", hostEnd), address.size());
+  out += address.substr(hostEnd, queryStart - hostEnd);  // the path
+  if (queryStart < address.size() && address[queryStart] == '?') {
+    const std::size_t queryEnd = std::min(address.find('#', queryStart), address.size());
+    out += '?';
+    std::size_t begin = queryStart + 1;
+    while (begin <= queryEnd) {
+      const std::size_t end = std::min(address.find('&', begin), queryEnd);
+      const std::string parameter = address.substr(begin, end - begin);
+      const std::size_t equals = parameter.find('=');
+      if (!parameter.empty())
+        out += equals == std::string::npos ? "***" : parameter.substr(0, equals) + "=***";
+      if (end < queryEnd) out += '&';
+      begin = end + 1;
+    }
+  }
+  if (address.find('#', hostEnd) != std::string::npos) out += "#***";
+  return out;
+}
+
 std::string chunkProblem(const ActionChunk& chunk, std::size_t joints) {
   if (chunk.horizon < 1) return "an empty action chunk";
   if (static_cast<std::size_t>(chunk.joints) != joints)

@@ -45,7 +45,16 @@ class Policy {
   // Called from another thread when the caller is going away: an inference in flight should end soon
   // (with a PolicyError), and later ones at once. A local model may simply finish.
   virtual void cancel() {}
+  // A remote policy: what its server said about itself on connect (one line), and how many times the
+  // client connected again after a failure. Empty and 0 for a local model.
+  virtual std::string serverMetadata() const { return {}; }
+  virtual std::uint64_t reconnects() const { return 0; }
 };
+
+// A policy address as it may be shown or stored: credentials and query values hidden
+// (ws://user:pass@host/?token=abc -> ws://***@host/?token=***), a fragment too. Anything without "://"
+// (a model file) is returned as it is. Every print, error, file attribute and label goes through this.
+std::string redactAddress(const std::string& address);
 
 // Empty when the chunk can drive `joints` joints; otherwise why not (wrong shape, NaN or infinity).
 std::string chunkProblem(const ActionChunk& chunk, std::size_t joints);

@@ -260,6 +260,57 @@ class PolicyBackendsTest : public QObject {
     }
   }
 
+  // A server that fails every request (an error text after the metadata, or a close on connect) is not
+  // flooded: the client backs off, 0.2 s doubling to 5 s, and requests meanwhile fail at once. Counted on
+  // the server's side over 3 s of a request every 20 ms: at most 5 connections (0, 0.2, 0.6, 1.4, 3.0 s;
+  // a slower machine makes fewer). Once the server recovers, the next connection is the good one.
+  void aFailingServerIsNotFlooded() {
+    for (const QString behaviour : {"text-error", "close"}) {
+      const QString failing = dir_.filePath("failing-" + behaviour),
+                    log = dir_.filePath("connections-" + behaviour);
+      QFile flag(failing);
+      QVERIFY(flag.open(QIODevice::WriteOnly));
+      flag.close();
+      TestServer server({"--behaviour", behaviour, "--fail-while-exists", failing, "--connections-log", log});
+      OpenPiPolicy policy({server.url()}, kSimRig);
+      const Observation obs = observationWith(JointVector(7, 0.0), {});
+      auto connections = [&] {
+        QFile file(log);
+        return file.open(QIODevice::ReadOnly) ? file.readAll().count('\n') : 0;
+      };
+      QElapsedTimer failingFor;
+      failingFor.start();
+      int fastFailures = 0;
+      double longestWait = 0.0;
+      while (failingFor.elapsed() < 3000) {
+        const std::string error = inferError(policy, obs);
+        QVERIFY2(error != "(answered)", qPrintable(behaviour));
+        if (auto at = error.find("; reconnecting in "); at != std::string::npos) {
+          ++fastFailures;
+          longestWait = std::max(longestWait, std::stod(error.substr(at + 18)));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      const int failed = connections();
+      QVERIFY2(failed >= 2 && failed <= 5,
+               qPrintable(behaviour + QString(": %1 connections in 3 s").arg(failed)));
+      QCOMPARE(policy.reconnects(), std::uint64_t(failed - 1));
+      QVERIFY(fastFailures > 0);
+      QVERIFY2(longestWait <= 5.0, qPrintable(QString::number(longestWait)));
+
+      QVERIFY(QFile::remove(failing));  // the server recovers
+      std::string error;
+      for (int i = 0; i < 2000 && (error = inferError(policy, obs)) != "(answered)"; ++i) {
+        QVERIFY2(error.find("reconnecting in") != std::string::npos, error.c_str());  // only the backoff
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      QCOMPARE(error, std::string("(answered)"));
+      QCOMPARE(connections(), failed + 1);  // the first connection after the wait is the good one
+      QCOMPARE(inferError(policy, obs), std::string("(answered)"));  // and it stays connected
+      QCOMPARE(connections(), failed + 1);
+    }
+  }
+
   // Stopping a run while the server sits on a request does not wait for the request's timeout.
   void stoppingDoesNotWaitForAHungServer() {
     TestServer server({"--delay-ms", "20000"});

@@ -6,7 +6,10 @@ arrays as {b"__ndarray__", b"data", b"dtype", b"shape"} maps; errors go out as a
 It checks each request is a well-formed ALOHA-style observation ("state" float [J], "images" {name: uint8
 [3, S, S]}, "prompt" str) and answers actions that move every joint a little from the state.
 
-  openpi_test_server.py [--port 0] [--horizon 10] [--delay-ms 0] [--behaviour good|nan|wrong-shape|text-error|garbage]
+  openpi_test_server.py [--port 0] [--horizon 10] [--delay-ms 0]
+                        [--behaviour good|nan|wrong-shape|text-error|garbage|close]
+                        [--fail-while-exists FILE]  (text-error or close while FILE exists, good otherwise)
+                        [--connections-log FILE]    (one line per connection accepted)
                         [--api-key KEY] [--log FILE] [--image-size 224 (0: any)] [--cameras a,b]
                         [--tls-cert CERT --tls-key KEY]   (wss://)
 Prints "listening on PORT" once it accepts connections.
@@ -14,6 +17,7 @@ Prints "listening on PORT" once it accepts connections.
 import argparse
 import asyncio
 import json
+import os
 import ssl
 import sys
 import time
@@ -67,8 +71,19 @@ def check_request(obs, args):
 async def serve(args):
     replies = 0
 
+    def behaviour():
+        if args.fail_while_exists and not os.path.exists(args.fail_while_exists):
+            return "good"
+        return args.behaviour
+
     async def handler(websocket, path=None):
         nonlocal replies
+        if args.connections_log:
+            with open(args.connections_log, "a") as log:
+                log.write(f"{time.monotonic():.3f} {behaviour()}\n")
+        if behaviour() == "close":  # gone before saying anything, as a server that crashes on connect
+            await websocket.close(code=1011, reason="Internal server error")
+            return
         await websocket.send(packb({"server": "flywheel-test", "horizon": args.horizon, "behaviour": args.behaviour}))
         while True:
             try:
@@ -79,7 +94,7 @@ async def serve(args):
             try:
                 obs = unpackb(message)
                 state, images = check_request(obs, args)
-                if args.behaviour == "text-error":
+                if behaviour() == "text-error":
                     raise RuntimeError("the model ran out of memory")
                 if args.delay_ms:
                     await asyncio.sleep(args.delay_ms / 1000.0)
@@ -127,6 +142,8 @@ def main():
     p.add_argument("--horizon", type=int, default=10)
     p.add_argument("--delay-ms", type=float, default=0)
     p.add_argument("--behaviour", default="good")
+    p.add_argument("--fail-while-exists", default="")
+    p.add_argument("--connections-log", default="")
     p.add_argument("--api-key", default="")
     p.add_argument("--log", default="")
     p.add_argument("--image-size", type=int, default=224)
