@@ -1,7 +1,5 @@
 #include "core/config.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -10,100 +8,29 @@
 #include <sstream>
 
 #include "core/bundled_rigs.hpp"
+#include "core/config_field.hpp"
 
 namespace flywheel {
 namespace {
 
-// Walks a YAML tree remembering the dotted path, so every error names file, line and field.
-class Field {
- public:
-  Field(const YAML::Node& node, std::string path, const std::string& file)
-      : node_(node), path_(std::move(path)), file_(file) {}
-
-  [[noreturn]] void fail(const std::string& problem) const {
-    std::ostringstream out;
-    out << file_;
-    if (node_.IsDefined() && node_.Mark().line >= 0) out << ":" << node_.Mark().line + 1;
-    out << ": " << (path_.empty() ? "(top level)" : path_) << ": " << problem;
-    throw ConfigError(out.str());
-  }
-
-  bool has(const std::string& key) const { return node_.IsMap() && node_[key].IsDefined(); }
-
-  Field child(const std::string& key) const {
-    if (!node_.IsMap()) fail("must be a mapping of fields");
-    YAML::Node value = node_[key];
-    if (!value.IsDefined() || value.IsNull()) absent(key).fail("is required but missing");
-    return Field(value, childPathOf(key), file_);
-  }
-
-  // A field that is not there, reported at its parent's line.
-  Field absent(const std::string& key) const { return Field(node_, childPathOf(key), file_); }
-
-  std::vector<Field> items() const {
-    if (!node_.IsSequence()) fail("must be a list");
-    std::vector<Field> result;
-    for (std::size_t i = 0; i < node_.size(); ++i)
-      result.emplace_back(node_[i], path_ + "[" + std::to_string(i) + "]", file_);
-    return result;
-  }
-
-  template <typename T>
-  T as(const char* expected) const {
-    if (!node_.IsScalar()) fail(std::string("must be ") + expected);
-    try {
-      return node_.as<T>();
-    } catch (const YAML::Exception&) {
-      fail(std::string("must be ") + expected + ", got '" + node_.Scalar() + "'");
-    }
-  }
-  std::string text() const { return as<std::string>("text"); }
-  double number() const {
-    double value = as<double>("a number");
-    if (!std::isfinite(value)) fail("must be a finite number");
-    return value;
-  }
-  int integer() const { return as<int>("an integer"); }
-  bool boolean() const { return as<bool>("true or false"); }
-
-  double numberOr(const std::string& key, double fallback) const {
-    return has(key) ? child(key).number() : fallback;
-  }
-  std::string textOr(const std::string& key, const std::string& fallback) const {
-    return has(key) ? child(key).text() : fallback;
-  }
-  template <std::size_t N>
-  std::array<double, N> vector() const {
-    auto list = items();
-    if (list.size() != N) fail("must be a list of " + std::to_string(N) + " numbers");
-    std::array<double, N> result{};
-    for (std::size_t i = 0; i < N; ++i)
-      result[i] = list[i].number();
-    return result;
-  }
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string childPathOf(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
-
-  YAML::Node node_;
-  std::string path_;
-  const std::string& file_;
-};
+// Each section's known keys sit next to its parser: a new field is one more entry in the list.
+// Ranges are what a real rig can mean; anything outside is a typo or a unit mix-up, stopped here.
+constexpr double kTwoPi = 6.283185307179586;
+const Range kJointLimitRange{-kTwoPi, kTwoPi, "rad"};
+const Range kMetresOnTable{-5.0, 5.0, "m"};
 
 JointConfig parseJoint(const Field& f) {
+  f.allowOnly({"name", "id", "min", "max", "offset", "direction"});
   JointConfig joint;
-  joint.name = f.child("name").text();
-  joint.id = f.has("id") ? f.child("id").integer() : 0;
-  if (joint.id < 0 || joint.id > 252) f.child("id").fail("must be a servo id in 0..252");
-  joint.min = f.child("min").number();
-  joint.max = f.child("max").number();
+  joint.name = f.child("name").name();
+  joint.id = f.has("id") ? static_cast<int>(f.child("id").integer({0, 252, "(servo id)"})) : 0;
+  joint.min = f.child("min").number(kJointLimitRange);
+  joint.max = f.child("max").number(kJointLimitRange);
   if (joint.min >= joint.max)
     f.child("max").fail("must be greater than min (" + std::to_string(joint.max) +
                         " <= " + std::to_string(joint.min) + ")");
-  joint.offset = f.numberOr("offset", 0.0);
-  joint.direction = f.numberOr("direction", 1.0);
+  joint.offset = f.numberOr("offset", 0.0, {0, 65535, "raw servo steps"});
+  joint.direction = f.has("direction") ? f.child("direction").number() : 1.0;
   if (joint.direction != 1.0 && joint.direction != -1.0) f.child("direction").fail("must be 1 or -1");
   if (joint.isGripper() && (joint.min < 0.0 || joint.max > 1.0))
     f.child("min").fail("a gripper is normalised: min and max must lie in 0..1");
@@ -111,8 +38,9 @@ JointConfig parseJoint(const Field& f) {
 }
 
 ArmConfig parseArm(const Field& f) {
+  f.allowOnly({"name", "role", "bus", "port", "baud", "model", "joints", "mount"});
   ArmConfig arm;
-  arm.name = f.child("name").text();
+  arm.name = f.child("name").name();
   std::string role = f.child("role").text();
   if (role == "leader")
     arm.role = ArmRole::Leader;
@@ -125,11 +53,11 @@ ArmConfig parseArm(const Field& f) {
     f.child("bus").fail("must be 'sim', 'dynamixel' or 'feetech', got '" + arm.bus + "'");
   arm.port = f.textOr("port", "");
   if (arm.bus != "sim" && arm.port.empty()) f.absent("port").fail("is required for a servo bus");
-  arm.baud = f.has("baud") ? f.child("baud").integer() : 1000000;
+  // Dynamixel X and Feetech STS buses run from 9600 baud to 4.5 Mbps.
+  arm.baud = f.has("baud") ? static_cast<int>(f.child("baud").integer({9600, 4500000, "baud"})) : 1000000;
   arm.model = f.textOr("model", "");
   if (arm.bus != "sim" && arm.model.empty())
     f.absent("model").fail("is required for a servo bus (e.g. xl430-w250, sts3215)");
-  if (arm.baud <= 0) f.child("baud").fail("must be positive");
   std::set<std::string> names;
   std::set<int> ids;
   for (const Field& jf : f.child("joints").items()) {
@@ -142,14 +70,17 @@ ArmConfig parseArm(const Field& f) {
   if (arm.joints.empty()) f.child("joints").fail("must list at least one joint");
   if (f.has("mount")) {
     Field m = f.child("mount");
-    arm.mount = {m.numberOr("x", 0.0), m.numberOr("y", 0.0), m.numberOr("yaw_deg", 0.0)};
+    m.allowOnly({"x", "y", "yaw_deg"});
+    arm.mount = {m.numberOr("x", 0.0, kMetresOnTable), m.numberOr("y", 0.0, kMetresOnTable),
+                 m.numberOr("yaw_deg", 0.0, {-360, 360, "degrees"})};
   }
   return arm;
 }
 
 CameraConfig parseCamera(const Field& f) {
+  f.allowOnly({"name", "source", "fourcc", "width", "height", "fps", "view"});
   CameraConfig cam;
-  cam.name = f.child("name").text();
+  cam.name = f.child("name").name();
   cam.source = f.child("source").text();
   const bool known = cam.source == "sim" || cam.source.starts_with("/dev/video") ||
                      cam.source.starts_with("file:") || cam.source.starts_with("gst:") ||
@@ -160,22 +91,22 @@ CameraConfig parseCamera(const Field& f) {
   cam.fourcc = f.textOr("fourcc", "");
   if (!cam.fourcc.empty() && cam.fourcc.size() != 4)
     f.child("fourcc").fail("must be four characters, e.g. MJPG");
-  cam.width = f.child("width").integer();
-  cam.height = f.child("height").integer();
-  if (cam.width < 16 || cam.width > 4096) f.child("width").fail("must be in 16..4096");
-  if (cam.height < 16 || cam.height > 4096) f.child("height").fail("must be in 16..4096");
-  cam.fps = f.child("fps").number();
-  if (cam.fps <= 0.0 || cam.fps > 240.0) f.child("fps").fail("must be in (0, 240]");
+  cam.width = static_cast<int>(f.child("width").integer({16, 4096, "pixels"}));
+  cam.height = static_cast<int>(f.child("height").integer({16, 4096, "pixels"}));
+  cam.fps = f.child("fps").number({0, 240, "frames/s", true});
   if (f.has("view")) {
     Field v = f.child("view");
+    v.allowOnly({"attach", "position", "look_at", "fov_deg"});
     if (v.has("attach")) {
-      cam.view.attachToArm = v.child("attach").text();
+      if (v.has("position") || v.has("look_at"))
+        v.child("attach").fail(
+            "a wrist camera moves with its arm: give attach or position/look_at, not both");
+      cam.view.attachToArm = v.child("attach").name();
     } else {
-      cam.view.position = v.child("position").vector<3>();
-      cam.view.lookAt = v.child("look_at").vector<3>();
+      cam.view.position = v.child("position").vector<3>({-10, 10, "m"});
+      cam.view.lookAt = v.child("look_at").vector<3>({-10, 10, "m"});
     }
-    cam.view.fovDeg = v.numberOr("fov_deg", 60.0);
-    if (cam.view.fovDeg < 10.0 || cam.view.fovDeg > 150.0) v.child("fov_deg").fail("must be in 10..150");
+    cam.view.fovDeg = v.numberOr("fov_deg", 60.0, {10, 150, "degrees"});
   } else if (cam.source == "sim") {
     f.child("view").fail("is required for a simulated camera");
   }
@@ -183,10 +114,8 @@ CameraConfig parseCamera(const Field& f) {
 }
 
 void checkRates(const Field& root, RigConfig& rig) {
-  if (rig.controlRateHz < 1.0 || rig.controlRateHz > 2000.0)
-    root.child("control_rate_hz").fail("must be in 1..2000");
-  if (rig.recordRateHz <= 0.0 || rig.recordRateHz > rig.controlRateHz)
-    root.child("record_rate_hz").fail("must be positive and at most control_rate_hz");
+  if (rig.recordRateHz > rig.controlRateHz)
+    root.child("record_rate_hz").fail("must be at most control_rate_hz");
   double ratio = rig.controlRateHz / rig.recordRateHz;
   if (std::abs(ratio - std::round(ratio)) > 1e-9)
     root.child("record_rate_hz")
@@ -213,6 +142,47 @@ void checkPairs(const Field& root, const RigConfig& rig) {
     if (!pairedFollowers.insert(pair.follower).second)
       pairFields[i].child("follower").fail("arm '" + pair.follower + "' is paired twice");
   }
+}
+
+SafetyConfig parseSafety(const Field& s) {
+  s.allowOnly({"max_joint_speed", "on_stop", "max_failed_ticks"});
+  SafetyConfig safety;
+  safety.maxJointSpeed = s.numberOr("max_joint_speed", safety.maxJointSpeed, {0, 50, "rad/s", true});
+  std::string onStop = s.textOr("on_stop", "hold");
+  if (onStop == "hold")
+    safety.onStop = StopBehaviour::Hold;
+  else if (onStop == "limp")
+    safety.onStop = StopBehaviour::Limp;
+  else
+    s.child("on_stop").fail("must be 'hold' or 'limp', got '" + onStop + "'");
+  if (s.has("max_failed_ticks"))
+    safety.maxFailedTicks = static_cast<int>(s.child("max_failed_ticks").integer({1, 1000, "ticks"}));
+  return safety;
+}
+
+TakeoverConfig parseTakeover(const Field& t) {
+  t.allowOnly({"mirror_leaders", "threshold", "confirm_ticks", "hand_back_seconds", "leader_lag_seconds"});
+  TakeoverConfig takeover;
+  if (t.has("mirror_leaders")) takeover.mirrorLeaders = t.child("mirror_leaders").boolean();
+  takeover.threshold = t.numberOr("threshold", takeover.threshold, {0, 3.2, "rad", true});
+  if (t.has("confirm_ticks"))
+    takeover.confirmTicks = static_cast<int>(t.child("confirm_ticks").integer({1, 1000, "ticks"}));
+  takeover.handBackSeconds = t.numberOr("hand_back_seconds", takeover.handBackSeconds, {0, 10, "s"});
+  takeover.leaderLagSeconds = t.numberOr("leader_lag_seconds", takeover.leaderLagSeconds, {0, 5, "s"});
+  return takeover;
+}
+
+SimConfig parseSim(const Field& s) {
+  s.allowOnly({"seed", "bin_center", "cube_region"});
+  SimConfig sim;
+  if (s.has("seed")) sim.seed = static_cast<unsigned>(s.child("seed").integer({0, 4294967295.0}));
+  if (s.has("bin_center")) sim.binCenter = s.child("bin_center").vector<2>(kMetresOnTable);
+  if (s.has("cube_region")) {
+    sim.cubeRegion = s.child("cube_region").vector<4>(kMetresOnTable);
+    if (sim.cubeRegion[0] >= sim.cubeRegion[1] || sim.cubeRegion[2] >= sim.cubeRegion[3])
+      s.child("cube_region").fail("must be [x_min, x_max, y_min, y_max] with min < max");
+  }
+  return sim;
 }
 
 }  // namespace
@@ -250,6 +220,7 @@ int RigConfig::recordDecimation() const {
 }
 
 RigConfig parseRigConfig(const std::string& yamlText, const std::string& displayName) {
+  requireUtf8Text(yamlText, displayName);
   YAML::Node document;
   try {
     document = YAML::Load(yamlText);
@@ -258,12 +229,14 @@ RigConfig parseRigConfig(const std::string& yamlText, const std::string& display
   }
   Field root(document, "", displayName);
   if (!document.IsMap()) root.fail("the file must be a YAML mapping (name, arms, cameras, ...)");
+  root.allowOnly({"name", "description", "control_rate_hz", "record_rate_hz", "arms", "pairs", "cameras",
+                  "safety", "takeover", "sim"});
 
   RigConfig rig;
-  rig.name = root.child("name").text();
+  rig.name = root.child("name").name();
   rig.description = root.textOr("description", "");
-  rig.controlRateHz = root.numberOr("control_rate_hz", 50.0);
-  rig.recordRateHz = root.numberOr("record_rate_hz", rig.controlRateHz);
+  rig.controlRateHz = root.numberOr("control_rate_hz", 50.0, {1, 2000, "Hz"});
+  rig.recordRateHz = root.numberOr("record_rate_hz", rig.controlRateHz, {0, 2000, "Hz", true});
   checkRates(root, rig);
 
   std::set<std::string> armNames;
@@ -277,8 +250,10 @@ RigConfig parseRigConfig(const std::string& yamlText, const std::string& display
   if (rig.followers().empty()) root.child("arms").fail("needs at least one arm with role follower");
 
   if (root.has("pairs"))
-    for (const Field& pf : root.child("pairs").items())
+    for (const Field& pf : root.child("pairs").items()) {
+      pf.allowOnly({"leader", "follower"});
       rig.pairs.push_back({pf.child("leader").text(), pf.child("follower").text()});
+    }
   checkPairs(root, rig);
 
   std::set<std::string> cameraNames;
@@ -294,42 +269,9 @@ RigConfig parseRigConfig(const std::string& yamlText, const std::string& display
       rig.cameras.push_back(cam);
     }
 
-  if (root.has("safety")) {
-    Field s = root.child("safety");
-    rig.safety.maxJointSpeed = s.numberOr("max_joint_speed", rig.safety.maxJointSpeed);
-    if (rig.safety.maxJointSpeed <= 0.0) s.child("max_joint_speed").fail("must be positive (rad/s)");
-    std::string onStop = s.textOr("on_stop", "hold");
-    if (onStop == "hold")
-      rig.safety.onStop = StopBehaviour::Hold;
-    else if (onStop == "limp")
-      rig.safety.onStop = StopBehaviour::Limp;
-    else
-      s.child("on_stop").fail("must be 'hold' or 'limp', got '" + onStop + "'");
-    if (s.has("max_failed_ticks")) rig.safety.maxFailedTicks = s.child("max_failed_ticks").integer();
-    if (rig.safety.maxFailedTicks < 1) s.child("max_failed_ticks").fail("must be at least 1");
-  }
-  if (root.has("takeover")) {
-    Field t = root.child("takeover");
-    if (t.has("mirror_leaders")) rig.takeover.mirrorLeaders = t.child("mirror_leaders").boolean();
-    rig.takeover.threshold = t.numberOr("threshold", rig.takeover.threshold);
-    if (rig.takeover.threshold <= 0.0) t.child("threshold").fail("must be positive (rad)");
-    if (t.has("confirm_ticks")) rig.takeover.confirmTicks = t.child("confirm_ticks").integer();
-    if (rig.takeover.confirmTicks < 1) t.child("confirm_ticks").fail("must be at least 1");
-    rig.takeover.handBackSeconds = t.numberOr("hand_back_seconds", rig.takeover.handBackSeconds);
-    if (rig.takeover.handBackSeconds < 0.0) t.child("hand_back_seconds").fail("must not be negative");
-    rig.takeover.leaderLagSeconds = t.numberOr("leader_lag_seconds", rig.takeover.leaderLagSeconds);
-    if (rig.takeover.leaderLagSeconds < 0.0) t.child("leader_lag_seconds").fail("must not be negative");
-  }
-  if (root.has("sim")) {
-    Field s = root.child("sim");
-    if (s.has("seed")) rig.sim.seed = static_cast<unsigned>(s.child("seed").integer());
-    if (s.has("bin_center")) rig.sim.binCenter = s.child("bin_center").vector<2>();
-    if (s.has("cube_region")) {
-      rig.sim.cubeRegion = s.child("cube_region").vector<4>();
-      if (rig.sim.cubeRegion[0] >= rig.sim.cubeRegion[1] || rig.sim.cubeRegion[2] >= rig.sim.cubeRegion[3])
-        s.child("cube_region").fail("must be [x_min, x_max, y_min, y_max] with min < max");
-    }
-  }
+  if (root.has("safety")) rig.safety = parseSafety(root.child("safety"));
+  if (root.has("takeover")) rig.takeover = parseTakeover(root.child("takeover"));
+  if (root.has("sim")) rig.sim = parseSim(root.child("sim"));
   rig.sourcePath = displayName;
   rig.sourceText = yamlText;
   return rig;
@@ -339,12 +281,23 @@ RigConfig loadRigConfig(const std::string& nameOrPath) {
   if (const std::string* bundled = findBundledRig(nameOrPath))
     return parseRigConfig(*bundled, nameOrPath + " (bundled)");
   namespace fs = std::filesystem;
-  if (!fs::exists(nameOrPath))
+  std::error_code error;
+  const fs::file_status status = fs::status(nameOrPath, error);
+  if (!fs::exists(status))
     throw ConfigError(nameOrPath + ": no such rig file (bundled rigs: " + bundledRigNames() + ")");
+  if (fs::is_directory(status))
+    throw ConfigError(nameOrPath + ": is a directory, not a rig file (give the path of a .yaml file)");
+  if (!fs::is_regular_file(status)) throw ConfigError(nameOrPath + ": is not a regular file");
+  // A rig file is a few kilobytes; a much bigger one is the wrong file.
+  constexpr std::uintmax_t kMaxRigBytes = 1 << 20;
+  if (const std::uintmax_t size = fs::file_size(nameOrPath, error); !error && size > kMaxRigBytes)
+    throw ConfigError(nameOrPath + ": is " + std::to_string(size) +
+                      " bytes; a rig file is at most 1 MiB (is this the right file?)");
   std::ifstream in(nameOrPath);
   if (!in) throw ConfigError(nameOrPath + ": cannot be read");
   std::stringstream text;
   text << in.rdbuf();
+  if (in.bad()) throw ConfigError(nameOrPath + ": cannot be read");
   return parseRigConfig(text.str(), nameOrPath);
 }
 
