@@ -168,7 +168,8 @@ int runRecord(const RecordOptions& options) {
   studio.stop();
   auto stats = studio.loop().stats();
   std::cout << "Saved " << saved << " episode(s) in " << dataset.path()
-            << ". Control loop: " << std::lround(stats.rateHz) << " Hz, jitter p99 "
+            << ". Control loop: " << std::lround(stats.achievedRateHz) << " Hz achieved of "
+            << std::lround(studio.config().controlRateHz) << " Hz, jitter p99 "
             << std::lround(stats.jitterP99 * 1e6) << " us, " << stats.overruns << " overruns.\n";
   printBusCounters(studio);
   return interruptRequested() ? 130 : 0;

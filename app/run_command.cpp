@@ -73,7 +73,8 @@ void printSummary(const PolicySession& session, Studio& studio) {
               static_cast<unsigned long long>(e.heldTicks), static_cast<unsigned long long>(t.takeovers),
               t.takeovers ? ", last by " : "", t.takeovers ? t.lastCause.c_str() : "");
   auto stats = studio.loop().stats();
-  std::printf("  control loop: %ld Hz, jitter p99 %ld us, %llu overruns\n", std::lround(stats.rateHz),
+  std::printf("  control loop: %ld Hz achieved of %ld Hz, jitter p99 %ld us, %llu overruns\n",
+              std::lround(stats.achievedRateHz), std::lround(studio.config().controlRateHz),
               std::lround(stats.jitterP99 * 1e6), static_cast<unsigned long long>(stats.overruns));
 }
 

@@ -111,25 +111,46 @@ void ControlLoop::stopFollowersSafely() {
   }
 }
 
-void ControlLoop::threadMain() {
-  // Best effort: a real-time priority keeps the period steady while cameras and the writer compete.
+// A paced loop asks for SCHED_FIFO (best effort: it keeps the period steady while cameras and the writer
+// compete); it sleeps most of each period, so it cannot starve the machine. A flat-out loop never sleeps:
+// at real-time priority it would starve everything else until the kernel throttles it, serial threads
+// included. It runs at normal priority, even when started from a real-time thread (threads inherit it).
+void ControlLoop::setThreadPriority(bool paced) {
   sched_param param{};
-  param.sched_priority = 50;
-  realTimePriority_ = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
+  if (paced) {
+    param.sched_priority = 50;
+    realTimePriority_ = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
+  } else {
+    param.sched_priority = 0;
+    pthread_setschedparam(pthread_self(), SCHED_OTHER, &param);
+    realTimePriority_ = false;
+  }
+  int policy = -1;
+  if (pthread_getschedparam(pthread_self(), &policy, &param) == 0) threadPolicy_ = policy;
+}
+
+void ControlLoop::threadMain() {
+  const bool paced = clock_.isRealTime() && !manualClock_;
+  setThreadPriority(paced);
   nextDeadline_ = clock_.now();
+  bool deadlineMissed = false;
   while (!stopRequested_) {
+    // Late: the previous tick ran past this one's deadline, or the wake-up came half a period late.
+    tickLate_ = paced && (deadlineMissed || clock_.now() - nextDeadline_ > period_ * 0.5);
     if (!guardedTick()) break;
-    if (manualClock_) {
-      manualClock_->advance(period_);
+    if (!paced) {
+      if (manualClock_) manualClock_->advance(period_);
       continue;
     }
     nextDeadline_ += period_;
-    double now = clock_.now();
-    if (now > nextDeadline_)
-      nextDeadline_ = now;  // overrun: start the next tick at once, do not bunch up
+    const double now = clock_.now();
+    deadlineMissed = now > nextDeadline_;
+    if (deadlineMissed)
+      nextDeadline_ = now;  // start the next tick at once (an overrun), do not bunch up to catch up
     else
       sleepUntil(nextDeadline_);
   }
+  tickLate_ = false;
   running_ = false;
 }
 
@@ -211,7 +232,7 @@ void ControlLoop::mirrorFollowersOnLeaders() {
 
 void ControlLoop::tick() {
   const double start = clock_.now();
-  const bool overrun = clock_.isRealTime() && tick_ > 0 && start - nextDeadline_ > period_ * 0.5;
+  const bool overrun = tickLate_ && tick_ > 0;
 
   std::vector<JointState> leaderStates;
   JointState leaders;

@@ -90,8 +90,10 @@ class ControlLoop {
   ControlLoop(const ControlLoop&) = delete;
   ControlLoop& operator=(const ControlLoop&) = delete;
 
-  void start();  // runs on its own thread: paced on a real-time clock, free-running on a ManualClock
-  void stop();   // joins the thread
+  // Runs on its own thread: paced on a real-time clock (at real-time priority when the system allows),
+  // flat out on a ManualClock (always at normal priority: a spinning real-time thread starves the machine).
+  void start();
+  void stop();  // joins the thread
   bool running() const { return running_.load(); }
   // Runs n ticks on the calling thread (the loop thread must not be running). Advances a ManualClock.
   void runTicks(std::uint64_t n);
@@ -108,7 +110,10 @@ class ControlLoop {
   LoopStatsSummary stats() const { return stats_.summary(); }
   void resetStats() { stats_.reset(); }
   LoopStatus status() const;
-  bool realTimePriority() const { return realTimePriority_; }
+  bool realTimePriority() const { return realTimePriority_.load(); }
+  // The scheduling policy the loop thread last ran at, read back inside it (SCHED_FIFO, SCHED_OTHER);
+  // -1 before the thread first ran.
+  int threadSchedulingPolicy() const { return threadPolicy_.load(); }
 
  private:
   void threadMain();
@@ -121,6 +126,7 @@ class ControlLoop {
   void setLeadersMirroring(bool mirror);
   void mirrorFollowersOnLeaders();
   void sleepUntil(double deadline) const;
+  void setThreadPriority(bool paced);
 
   const RigConfig& rig_;
   RigDevices devices_;
@@ -139,12 +145,14 @@ class ControlLoop {
   std::atomic<ObservationSink*> sink_{nullptr};
   std::atomic<ActionSource*> actionSource_{nullptr};
   std::thread thread_;
-  bool realTimePriority_ = false;
+  std::atomic<bool> realTimePriority_{false};
+  std::atomic<int> threadPolicy_{-1};
 
   // Loop-thread state.
   std::uint64_t tick_ = 0;
   double lastTickStart_ = -1.0;
   double nextDeadline_ = 0.0;
+  bool tickLate_ = false;  // this tick started after its deadline: an overrun
   std::optional<JointVector> lastGoal_;
   int consecutiveFailures_ = 0;
   SafetyCounters safety_;

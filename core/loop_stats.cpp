@@ -24,6 +24,8 @@ void LoopStats::record(double period, double work, bool overrun) {
   ++ticks_;
   if (overrun) ++overruns_;
   if (period <= 0.0) return;  // the first tick has no period
+  ++intervals_;
+  elapsed_ += period;
   if (periods_.size() < window_) {
     periods_.push_back(period);
     works_.push_back(work);
@@ -39,7 +41,8 @@ void LoopStats::reset() {
   periods_.clear();
   works_.clear();
   next_ = 0;
-  ticks_ = overruns_ = 0;
+  ticks_ = overruns_ = intervals_ = 0;
+  elapsed_ = 0.0;
 }
 
 LoopStatsSummary LoopStats::summary() const {
@@ -51,6 +54,8 @@ LoopStatsSummary LoopStats::summary() const {
     works = works_;
     s.ticks = ticks_;
     s.overruns = overruns_;
+    s.elapsed = elapsed_;
+    if (elapsed_ > 0.0) s.achievedRateHz = static_cast<double>(intervals_) / elapsed_;
   }
   s.nominalPeriod = nominalPeriod_;
   if (periods.empty()) return s;

@@ -11,9 +11,11 @@ struct LoopStatsSummary {
   std::uint64_t ticks = 0;
   std::uint64_t overruns = 0;  // ticks whose deadline had already passed
   double nominalPeriod = 0.0;
-  double meanPeriod = 0.0;  // seconds
-  double rateHz = 0.0;      // 1 / meanPeriod
-  double jitterP50 = 0.0;   // |period - nominal|, seconds
+  double meanPeriod = 0.0;      // seconds
+  double rateHz = 0.0;          // 1 / meanPeriod, over the last window
+  double elapsed = 0.0;         // seconds from the first tick's start to the last one's, since reset
+  double achievedRateHz = 0.0;  // ticks per second over `elapsed`: what a slow bus really allowed
+  double jitterP50 = 0.0;       // |period - nominal|, seconds
   double jitterP99 = 0.0;
   double jitterMax = 0.0;
   double workP50 = 0.0;  // software time inside a tick, seconds
@@ -38,6 +40,8 @@ class LoopStats {
   std::size_t next_ = 0;
   std::uint64_t ticks_ = 0;
   std::uint64_t overruns_ = 0;
+  std::uint64_t intervals_ = 0;  // periods summed in elapsed_
+  double elapsed_ = 0.0;
 };
 
 double percentile(std::vector<double> values, double fraction);

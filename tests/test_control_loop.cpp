@@ -1,6 +1,9 @@
 // The control loop on its own thread at a real-time rate.
 #include <QtTest>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <thread>
 
 #include "sim_harness.hpp"
@@ -25,6 +28,36 @@ LoopStatsSummary runRealTime(double rateHz, double seconds) {
   return loop.stats();
 }
 
+// The simulated follower behind a slow bus: every read takes `delay` (as a servo with a long return delay
+// or a slow adapter would), then answers with the real simulated arm's state.
+class SlowReadArm final : public Arm {
+ public:
+  SlowReadArm(Arm& arm, double delay) : arm_(arm), delay_(delay) {}
+  std::string name() const override { return arm_.name(); }
+  std::size_t jointCount() const override { return arm_.jointCount(); }
+  void connect() override {}
+  JointState read() override {
+    std::this_thread::sleep_for(std::chrono::duration<double>(delay_));
+    return arm_.read();
+  }
+  void write(const JointVector& goal) override { arm_.write(goal); }
+  void setTorque(bool enabled) override { arm_.setTorque(enabled); }
+
+ private:
+  Arm& arm_;
+  double delay_;
+};
+
+// The policy the loop thread ran at, once it ran a few ticks.
+int policyOfLoopThread(ControlLoop& loop) {
+  loop.start();
+  const bool ticked = QTest::qWaitFor([&] { return loop.status().tick >= 5; }, 5000);
+  const int policy = loop.threadSchedulingPolicy();
+  loop.stop();
+  if (!ticked) qWarning("the loop did not tick");
+  return policy;
+}
+
 }  // namespace
 
 class ControlLoopTest : public QObject {
@@ -44,6 +77,65 @@ class ControlLoopTest : public QObject {
     QVERIFY2(s.overruns < s.ticks / 50,
              qPrintable(QString("%1 overruns in %2 ticks").arg(s.overruns).arg(s.ticks)));
     QVERIFY2(s.workP50 < 0.002, qPrintable(QString("tick work p50 %1 s").arg(s.workP50)));
+  }
+
+  // A loop that sleeps to its next tick may run at real-time priority; one that runs flat out (a manual
+  // clock, --fast) never does, even when started from a real-time thread, whose policy threads inherit.
+  void onlyAPacedLoopRunsAtRealTimePriority() {
+    RigConfig config = loadRigConfig("sim");
+    sched_param param{};
+    param.sched_priority = 10;
+    const bool rtPermitted = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
+    {
+      ManualClock clock;
+      Rig rig(config, clock);
+      rig.connect();
+      ControlLoop flatOut(rig.config(), rig.devices(), clock);
+      const int policy = policyOfLoopThread(flatOut);
+      QCOMPARE(policy, SCHED_OTHER);
+      QVERIFY(!flatOut.realTimePriority());
+    }
+    param.sched_priority = 0;
+    pthread_setschedparam(pthread_self(), SCHED_OTHER, &param);
+    {
+      SteadyClock clock;
+      Rig rig(config, clock);
+      rig.connect();
+      ControlLoop paced(rig.config(), rig.devices(), clock);
+      const int policy = policyOfLoopThread(paced);
+      // Where the container refuses real-time scheduling, the paced loop runs at normal priority too.
+      QCOMPARE(policy, paced.realTimePriority() ? SCHED_FIFO : SCHED_OTHER);
+      if (rtPermitted) QCOMPARE(policy, SCHED_FIFO);
+    }
+    if (!rtPermitted) qInfo("SCHED_FIFO is not permitted here: only the flat-out case was proven");
+  }
+
+  // Reads that take 1.5 periods: every tick after the first starts after its deadline (an overrun) and
+  // the achieved rate is at most 2/3 of the nominal. Bounds are one-sided: a loaded machine only slows it.
+  void aSlowBusCountsOverrunsAndTheAchievedRate() {
+    RigConfig config = loadRigConfig("sim");
+    config.controlRateHz = config.recordRateHz = 50.0;
+    SteadyClock clock;
+    Rig rig(config, clock);
+    rig.connect();
+    RigDevices devices = rig.devices();
+    SlowReadArm slow(*devices.followers.at(0), 1.5 / config.controlRateHz);
+    devices.followers.at(0) = &slow;
+    ControlLoop loop(rig.config(), devices, clock);
+    loop.setMode(ControlMode::Teleop);
+    loop.start();
+    QVERIFY(QTest::qWaitFor([&] { return loop.stats().ticks >= 20; }, 20000));
+    loop.stop();
+    const LoopStatsSummary s = loop.stats();
+    const QString report = QString("%1 ticks, %2 overruns, achieved %3 Hz, elapsed %4 s")
+                               .arg(s.ticks)
+                               .arg(s.overruns)
+                               .arg(s.achievedRateHz)
+                               .arg(s.elapsed);
+    qInfo("%s", qPrintable(report));
+    QCOMPARE(s.overruns, s.ticks - 1);
+    QVERIFY2(s.achievedRateHz > 0.0 && s.achievedRateHz <= 50.0 * 2.0 / 3.0 + 0.01, qPrintable(report));
+    QVERIFY2(s.elapsed >= (s.ticks - 1) * 0.03, qPrintable(report));
   }
 
   void stopsAndRestarts() {

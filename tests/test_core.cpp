@@ -83,6 +83,21 @@ class CoreTest : public QObject {
     QVERIFY(std::abs(s.meanPeriod - (98 * 0.01 + 0.02) / 99.0) < 1e-12);
     QVERIFY(std::abs(s.workMax - 0.005) < 1e-12);
   }
+
+  // The achieved rate counts every tick since the reset, not a window: ticks per second really run.
+  void loopStatsAchievedRate() {
+    LoopStats stats(0.01, 4);
+    stats.record(0.0, 0.001, false);
+    for (int i = 0; i < 10; ++i)
+      stats.record(i < 5 ? 0.01 : 0.03, 0.001, i >= 5);
+    LoopStatsSummary s = stats.summary();
+    QVERIFY(std::abs(s.elapsed - 0.2) < 1e-12);
+    QVERIFY(std::abs(s.achievedRateHz - 50.0) < 1e-9);
+    QVERIFY(std::abs(s.rateHz - 1.0 / 0.03) < 1e-9);  // the window holds the last 4 periods only
+    QCOMPARE(s.overruns, std::uint64_t(5));
+    stats.reset();
+    QCOMPARE(stats.summary().achievedRateHz, 0.0);
+  }
 };
 
 QTEST_GUILESS_MAIN(CoreTest)

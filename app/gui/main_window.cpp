@@ -185,8 +185,10 @@ void MainWindow::refreshStatusBar() {
 
   const LoopStatus status = studio_->loop().status();
   const LoopStatsSummary stats = studio_->loop().stats();
-  loopLabel_->setText(QString("Loop %1 Hz · jitter p99 %2 µs · overruns %3")
+  // The rate achieved over the last window against the rig's: a slow bus shows as "Loop 97.0 of 100 Hz".
+  loopLabel_->setText(QString("Loop %1 of %2 Hz · jitter p99 %3 µs · overruns %4")
                           .arg(stats.rateHz, 0, 'f', 1)
+                          .arg(studio_->config().controlRateHz, 0, 'f', 0)
                           .arg(stats.jitterP99 * 1e6, 0, 'f', 0)
                           .arg(stats.overruns));
 
