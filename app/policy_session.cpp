@@ -18,6 +18,9 @@ std::unique_ptr<Policy> makePolicy(const PolicyRunOptions& options, const RigCon
     return policy;
   }
   if (options.policy.empty()) throw PolicyError("no policy given: a TorchScript .pt file or ws://HOST:PORT");
+  if (options.policy.find("://") != std::string::npos)  // an address, not a file: never echoed with secrets
+    throw PolicyError("a policy is a TorchScript .pt file or a ws:// or wss:// address, got '" +
+                      redactAddress(options.policy) + "'");
   return std::make_unique<TorchScriptPolicy>(options.policy, spec);
 }
 

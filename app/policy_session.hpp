@@ -36,7 +36,10 @@ class PolicySession {
   void handBack();
   void setPrompt(const std::string& prompt);
 
-  std::string describe() const { return policy_->describe(); }
+  std::string describe() const { return policy_->describe(); }              // a server's address redacted
+  std::string serverMetadata() const { return policy_->serverMetadata(); }  // empty for a model
+  std::uint64_t reconnects() const { return policy_->reconnects(); }
+  std::vector<std::string> notes() const { return policy_->notes(); }
   ExecutorStatus executorStatus() const { return executor_->status(); }
   std::array<double, 3> latencyPercentiles() const { return executor_->latencyPercentiles(); }
   TakeoverStatus takeoverStatus() const { return supervisor_->status(); }

@@ -42,6 +42,15 @@ std::pair<double, std::string> timedText(const std::string& value, const char* o
   return {secondsIn(value.substr(0, colon), option, value), value.substr(colon + 1)};
 }
 
+std::string serverLine(const PolicySession& session) {
+  const std::string metadata = session.serverMetadata();
+  return metadata.empty() ? "(no metadata)" : metadata;
+}
+
+const char* outcomeName(std::optional<bool> success) {
+  return success ? (*success ? "success" : "failure") : "unknown";
+}
+
 void printStatus(double elapsed, const PolicySession& session) {
   ExecutorStatus e = session.executorStatus();
   TakeoverStatus t = session.takeoverStatus();
@@ -51,6 +60,8 @@ void printStatus(double elapsed, const PolicySession& session) {
       elapsed, nameOf(t.control), nameOf(e.health), ms(e.lastLatency), ms(e.lastTiming.preprocess),
       ms(e.lastTiming.forward), ms(e.lastTiming.postprocess), ms(e.lastTiming.network),
       static_cast<unsigned long long>(e.inferences));
+  if (session.describe().find("://") != std::string::npos)
+    std::printf("  reconnects %llu", static_cast<unsigned long long>(session.reconnects()));
   if (e.health != PolicyHealth::Running && !e.reason.empty()) std::printf("  [%s]", e.reason.c_str());
   std::printf("\n");
   std::fflush(stdout);
@@ -62,13 +73,16 @@ void printSummary(const PolicySession& session, Studio& studio) {
   TakeoverStatus t = session.takeoverStatus();
   std::printf(
       "Policy %s: %llu answers (%llu refused, %llu failed); observation to chunk p50 %.1f ms, p95 %.1f ms, "
-      "max %.1f ms\n",
+      "max %.1f ms (wall time)\n",
       session.describe().c_str(), static_cast<unsigned long long>(e.inferences),
       static_cast<unsigned long long>(e.refused), static_cast<unsigned long long>(e.failures), ms(p50),
       ms(p95), ms(worst));
   std::printf("  last answer: preprocess %.2f ms, forward %.2f ms, postprocess %.2f ms, network %.2f ms\n",
               ms(e.lastTiming.preprocess), ms(e.lastTiming.forward), ms(e.lastTiming.postprocess),
               ms(e.lastTiming.network));
+  if (session.describe().find("://") != std::string::npos)
+    std::printf("  server: %s; %llu reconnect(s)\n", serverLine(session).c_str(),
+                static_cast<unsigned long long>(session.reconnects()));
   std::printf("  held the robot for %llu ticks; %llu takeover(s)%s%s\n",
               static_cast<unsigned long long>(e.heldTicks), static_cast<unsigned long long>(t.takeovers),
               t.takeovers ? ", last by " : "", t.takeovers ? t.lastCause.c_str() : "");
@@ -81,6 +95,10 @@ void printSummary(const PolicySession& session, Studio& studio) {
 }  // namespace
 
 int runPolicy(const RunOptions& options) {
+  LabelText labelText{{"--task", options.task}};
+  for (const std::string& prompt : options.promptAt)
+    labelText.emplace_back("--prompt-at", prompt);
+  if (!labelTextIsUtf8(labelText)) return 2;
   RigConfig config = loadRigConfig(options.rig);
   if (!fastAllowed(config, options.fast)) return 2;
   std::vector<std::pair<double, std::string>> prompts;
@@ -117,6 +135,10 @@ int runPolicy(const RunOptions& options) {
   const RigConfig& rig = studio.config();
   std::printf("Running %s on rig '%s' for %.1f s, %s chunks, prompt \"%s\"\n", session->describe().c_str(),
               rig.name.c_str(), options.seconds, options.mode.c_str(), options.task.c_str());
+  if (session->describe().find("://") != std::string::npos)
+    std::printf("  server: %s\n", serverLine(*session).c_str());
+  for (const std::string& note : session->notes())
+    std::printf("  note: %s\n", note.c_str());
   for (const std::string& warning : studio.rig().warnings())
     std::printf("  warning: %s\n", warning.c_str());
 
@@ -183,15 +205,18 @@ int runPolicy(const RunOptions& options) {
         labels.segments = session->promptSegments(start, end);
         writeLabels(result.path, labels);
       }
-      std::printf("Saved %s: %llu ticks, %.2f s, %llu dropped\n", result.path.c_str(),
+      // The outcome printed is the one stored in the file.
+      std::printf("Saved %s: %llu ticks, %.2f s, %llu dropped%s%s\n", result.path.c_str(),
                   static_cast<unsigned long long>(result.stats.written), result.seconds,
-                  static_cast<unsigned long long>(result.stats.dropped));
+                  static_cast<unsigned long long>(result.stats.dropped), result.success ? ", " : "",
+                  result.success ? outcomeName(result.success) : "");
     } catch (const RecorderError& e) {
       std::cerr << "flywheel: recording stopped: " << e.what()
                 << "\n  what was written up to then is kept.\n";
       status = 1;
     }
-  }
+  } else if (std::optional<bool> success = studio.sceneSuccess())
+    std::printf("Outcome: %s\n", outcomeName(success));
   printSummary(*session, studio);
   session.reset();
   studio.stop();
@@ -199,7 +224,7 @@ int runPolicy(const RunOptions& options) {
     std::cerr << "flywheel: the control loop stopped: " << error << "\n";
     return 1;
   }
-  return interruptRequested() ? 130 : status;
+  return status != 0 ? status : interruptExitCode(0);
 }
 
 }  // namespace flywheel::app

@@ -98,6 +98,7 @@ void ChunkExecutor::workerMain() {
       answer.error = e.what();
     }
     answer.answerTime = clock_.now();
+    answer.answerWall = std::chrono::steady_clock::now();
     lock.lock();
     answerSlot_ = std::move(answer);
     wake_.notify_all();
@@ -138,13 +139,15 @@ void ChunkExecutor::request(const Observation& latest, long step) {
   snapshot.state = latest.state;
   for (Camera* camera : cameras_)
     snapshot.frames.push_back(camera->latest());  // shares the pixels
+  // Stamped before the worker can see the request: it may answer before this thread runs again.
+  pending_ = true;
+  pendingSince_ = clock_.now();
+  pendingSinceWall_ = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mutex_);
     requestSlot_.emplace(std::move(snapshot), step);
   }
   wake_.notify_all();
-  pending_ = true;
-  pendingSince_ = clock_.now();
 }
 
 // Takes the worker's answer, if there is one, into the plan (or records why it was refused).
@@ -179,11 +182,12 @@ void ChunkExecutor::integrate(long step) {
   if (!event.accepted && answer->error.empty() && !problem.empty()) ++status_.refused;
   if (event.accepted) {
     status_.lastTiming = answer->output.timing;
-    status_.lastLatency = event.answerTime - event.requestTime;
+    status_.lastLatency = std::chrono::duration<double>(answer->answerWall - pendingSinceWall_).count();
     if (latencies_.size() < 100000) latencies_.push_back(status_.lastLatency);
-    status_.latencyEstimate = latencies_.size() == 1 ? status_.lastLatency
+    const double rigLatency = event.answerTime - event.requestTime;
+    status_.latencyEstimate = latencies_.size() == 1 ? rigLatency
                                                      : (1.0 - kLatencySmoothing) * status_.latencyEstimate +
-                                                           kLatencySmoothing * status_.lastLatency;
+                                                           kLatencySmoothing * rigLatency;
   }
   status_.recent.push_back(event);
   if (status_.recent.size() > kRecentAnswers) status_.recent.pop_front();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -60,8 +61,10 @@ struct ExecutorStatus {
   std::uint64_t failures = 0;    // errors: server gone, model threw
   std::uint64_t heldTicks = 0;   // ticks without an action since the first chunk
   InferenceTiming lastTiming;
-  double lastLatency = 0.0;       // request to answer, seconds
-  double latencyEstimate = 0.0;   // smoothed, seconds
+  // Request to answer in wall seconds: in lockstep, simulated time stands still while the model runs,
+  // which must not hide what inference really costs.
+  double lastLatency = 0.0;
+  double latencyEstimate = 0.0;   // smoothed, rig clock seconds (what the plan must allow for)
   std::deque<ChunkEvent> recent;  // the last few dozen answers
 };
 
@@ -78,13 +81,14 @@ class ChunkExecutor final : public ActionSource {
   void setPrompt(std::string prompt);
   void setPaused(bool paused);
   ExecutorStatus status() const;
-  // Request-to-answer seconds of every accepted chunk: {p50, p95, max}; zeros before the first.
+  // Request-to-answer wall seconds of every accepted chunk: {p50, p95, max}; zeros before the first.
   std::array<double, 3> latencyPercentiles() const;
 
  private:
   struct Answer {
     long observedStep = 0;
     double answerTime = 0.0;  // rig clock, when the worker had the answer
+    std::chrono::steady_clock::time_point answerWall;
     PolicyOutput output;
     std::string error;  // non-empty: the policy failed
   };
@@ -105,6 +109,7 @@ class ChunkExecutor final : public ActionSource {
   ChunkPlan plan_;
   bool pending_ = false;
   double pendingSince_ = 0.0;
+  std::chrono::steady_clock::time_point pendingSinceWall_;
   double retryAt_ = 0.0;
   std::string lastProblem_;  // the newest answer's error or refusal; cleared by a valid chunk
   long discardBefore_ = 0;   // answers to requests from before a pause are stale

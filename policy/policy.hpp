@@ -49,6 +49,8 @@ class Policy {
   // client connected again after a failure. Empty and 0 for a local model.
   virtual std::string serverMetadata() const { return {}; }
   virtual std::uint64_t reconnects() const { return 0; }
+  // What the operator should know about how the policy is run (statistics it had to correct, say).
+  virtual std::vector<std::string> notes() const { return {}; }
 };
 
 // A policy address as it may be shown or stored: credentials and query values hidden

@@ -7,8 +7,10 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "policy/image_prep.hpp"
 
@@ -33,6 +35,41 @@ std::vector<double> numbers(const nlohmann::json& j, const char* key, std::size_
     throw PolicyError(source + ": flywheel.json: " + key + " has " + std::to_string(values.size()) +
                       " values, expected " + std::to_string(expected));
   return values;
+}
+
+// ACT clips its standard deviations to this; LeRobot adds a small epsilon. Either way no division by 0.
+constexpr double kMinStd = 1e-2;
+
+std::string numberText(double v) {
+  std::ostringstream text;
+  text << v;
+  return text.str();
+}
+
+// Statistics as given, each finite and each std >= 0; a std below kMinStd is floored (and noted). A mean
+// without a std gets std 1, a std without a mean gets mean 0.
+void checkStatistics(std::vector<double>& mean, std::vector<double>& stdev, std::size_t size,
+                     const char* meanKey, const char* stdKey, const char* item, const std::string& source,
+                     std::vector<std::string>& notes) {
+  if (mean.empty() && stdev.empty()) return;
+  if (mean.empty()) mean.assign(size, 0.0);
+  if (stdev.empty()) stdev.assign(size, 1.0);
+  std::string floored;
+  for (std::size_t j = 0; j < size; ++j) {
+    if (!std::isfinite(mean[j]))
+      throw PolicyError(source + ": flywheel.json: " + meanKey + " of " + item + " " + std::to_string(j) +
+                        " is " + numberText(mean[j]) + ": a mean must be a finite number");
+    if (!std::isfinite(stdev[j]) || stdev[j] < 0.0)
+      throw PolicyError(source + ": flywheel.json: " + stdKey + " of " + item + " " + std::to_string(j) +
+                        " is " + numberText(stdev[j]) +
+                        ": a standard deviation must be a finite number >= 0");
+    if (stdev[j] < kMinStd) {
+      floored += (floored.empty() ? "" : ", ") + std::to_string(j) + " is " + numberText(stdev[j]);
+      stdev[j] = kMinStd;
+    }
+  }
+  if (!floored.empty())
+    notes.push_back(std::string(stdKey) + " of " + item + " " + floored + ": floored to 0.01, as ACT does");
 }
 
 std::string shapeText(const at::Tensor& t) {
@@ -73,6 +110,10 @@ ModelContract ModelContract::fromJson(const std::string& text, const std::string
   c.stateStd = numbers(j, "state_std", c.stateDim, source);
   c.actionMean = numbers(j, "action_mean", c.actionDim, source);
   c.actionStd = numbers(j, "action_std", c.actionDim, source);
+  checkStatistics(c.imageMean, c.imageStd, 3, "image_mean", "image_std", "channel", source, c.notes);
+  checkStatistics(c.stateMean, c.stateStd, c.stateDim, "state_mean", "state_std", "joint", source, c.notes);
+  checkStatistics(c.actionMean, c.actionStd, c.actionDim, "action_mean", "action_std", "joint", source,
+                  c.notes);
   return c;
 }
 
@@ -198,6 +239,10 @@ TorchScriptPolicy::~TorchScriptPolicy() = default;
 
 std::string TorchScriptPolicy::describe() const {
   return std::filesystem::path(impl_->path).filename().string();
+}
+
+std::vector<std::string> TorchScriptPolicy::notes() const {
+  return impl_->contract.notes;
 }
 
 const ModelContract& TorchScriptPolicy::contract() const {

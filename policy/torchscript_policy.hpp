@@ -9,6 +9,9 @@
 //   image_mean, image_std            3 values each, applied after scaling pixels to 0..1 (optional)
 //   state_mean, state_std            normalisation of the state, state_dim values each (optional)
 //   action_mean, action_std          the model's actions are un-normalised with these (optional)
+//                  A standard deviation below 0.01 (a joint that never moved in the training data) is
+//                  floored to 0.01, as ACT clips it, rather than dividing by 0; negative or non-finite
+//                  statistics are refused, naming the joint.
 //   takes_prompt   true when forward also takes the language prompt as a str
 // forward(state: Tensor[1, state_dim] float32 normalised,
 //         images: Tensor[1, len(cameras), 3, H, W] float32,
@@ -33,6 +36,7 @@ struct ModelContract {
   std::vector<double> stateMean, stateStd;    // empty: none
   std::vector<double> actionMean, actionStd;  // empty: none
   bool takesPrompt = false;
+  std::vector<std::string> notes;  // statistics that were floored
 
   static ModelContract fromJson(const std::string& json, const std::string& source);  // throws PolicyError
 };
@@ -43,6 +47,7 @@ class TorchScriptPolicy final : public Policy {
   ~TorchScriptPolicy() override;
 
   std::string describe() const override;
+  std::vector<std::string> notes() const override;
   PolicyOutput infer(const Observation& observation, const std::string& prompt) override;
   const ModelContract& contract() const;
   std::string deviceName() const;  // "cpu" or "cuda"

@@ -117,6 +117,22 @@ struct OneJointTicks {
 class PolicyTest : public QObject {
   Q_OBJECT
  private Q_SLOTS:
+  // A policy address as shown and stored: credentials and query values hidden, the rest kept.
+  void addressesAreRedacted() {
+    for (auto [given, shown] : std::initializer_list<std::pair<const char*, const char*>>{
+             {"ws://user:pass@host/?token=abc", "ws://***@host/?token=***"},
+             {"wss://gpu.example:8443", "wss://gpu.example:8443"},
+             {"ws://10.0.0.2:8000/policy?token=abc&team=x&flag#frag",
+              "ws://10.0.0.2:8000/policy?token=***&team=***&***#***"},
+             {"ws://key@host:8000", "ws://***@host:8000"},
+             {"ws://a@b:c@host?k=v", "ws://***@host?k=***"},
+             {"ws://host/?", "ws://host/?"},
+             {"models/act.pt", "models/act.pt"},
+             {"http://u:p@h/x?y=z", "http://***@h/x?y=***"},
+         })
+      QCOMPARE(redactAddress(given), std::string(shown));
+  }
+
   void synchronousExecutesKStepsThenAsksAgain() {
     ChunkPlan plan({ChunkMode::Synchronous, 3});
     QVERIFY(plan.wantsInference(0, 0));

@@ -104,10 +104,17 @@ class PolicyBackendsTest : public QObject {
 
  private Q_SLOTS:
   // The same model, the same input: LibTorch in the studio and python3-torch agree on the actions,
-  // normalisation, letterboxing and un-normalisation included.
+  // normalisation, letterboxing and un-normalisation included; also for a joint whose statistics have a
+  // standard deviation of 0 (it never moved in the training data): floored to 0.01, as ACT does, not inf.
+  void torchScriptMatchesPythonTorch_data() {
+    QTest::addColumn<QStringList>("extra");
+    QTest::newRow("good") << QStringList{};
+    QTest::newRow("zero std") << QStringList{"--zero-std-joint", "2"};
+  }
   void torchScriptMatchesPythonTorch() {
+    QFETCH(QStringList, extra);
     const QString expectedPath = dir_.filePath("expected.json");
-    const QString model = makeModel(dir_, "good", {"--expected", expectedPath});
+    const QString model = makeModel(dir_, "good", QStringList{"--expected", expectedPath} + extra);
     QFile file(expectedPath);
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QJsonObject expected = QJsonDocument::fromJson(file.readAll()).object();
@@ -135,6 +142,10 @@ class PolicyBackendsTest : public QObject {
       }
     QVERIFY(out.timing.forward > 0.0);
     QVERIFY(out.timing.total >= out.timing.preprocess + out.timing.forward);
+    QCOMPARE(policy.notes().size(), extra.isEmpty() ? std::size_t(0) : std::size_t(2));  // state and action
+    if (!extra.isEmpty())
+      QVERIFY2(policy.notes()[0].find("state_std of joint 2 is 0") != std::string::npos,
+               policy.notes()[0].c_str());
   }
 
   void modelsThatDoNotFitTheRigAreRefused() {
@@ -158,6 +169,11 @@ class PolicyBackendsTest : public QObject {
     QVERIFY(loadError(junk.fileName(), kSimRig).find("not a TorchScript model LibTorch can load") !=
             std::string::npos);
     QVERIFY(loadError(dir_.filePath("absent.pt"), kSimRig).find("no such model file") != std::string::npos);
+    const std::string negativeStd =
+        loadError(makeModel(dir_, "good", {"--negative-std-joint", "3"}), kSimRig);
+    QVERIFY2(negativeStd.find("flywheel.json: state_std of joint 3 is -1: a standard deviation must be a "
+                              "finite number >= 0") != std::string::npos,
+             negativeStd.c_str());
   }
 
   // A model that answers NaN is refused at run time and the robot holds.

@@ -255,11 +255,13 @@ void RunView::refresh() {
   updateIndicator(e, t);
   takeoverButton_->setText(t.control == Control::Human ? "Hand back   [T]" : "Take over   [T]");
   const double elapsed = studio_.clock().now() - startedAt_;
+  const std::string metadata = session_->serverMetadata();
+  const bool remote = session_->describe().find("://") != std::string::npos;
   figures_->setText(
       QString(
           "<b>%1</b> · %2 s of %3 s<br>Observation → chunk %4 ms: preprocess %5, forward %6, postprocess %7, "
           "network %8 ms<br>%9 answers · %10 refused · %11 failed · held %12 ticks · %13 takeover(s) · "
-          "%14 steps planned ahead")
+          "%14 steps planned ahead%15%16")
           .arg(QString::fromStdString(session_->describe()).toHtmlEscaped())
           .arg(elapsed, 0, 'f', 1)
           .arg(secondsBox_->value())
@@ -270,7 +272,12 @@ void RunView::refresh() {
           .arg(e.failures)
           .arg(e.heldTicks)
           .arg(t.takeovers)
-          .arg(e.stepsAhead));
+          .arg(e.stepsAhead)
+          .arg(remote ? QString(" · %1 reconnect(s)").arg(session_->reconnects()) : QString())
+          .arg(remote
+                   ? "<br>Server: " +
+                         QString::fromStdString(metadata.empty() ? "(no metadata)" : metadata).toHtmlEscaped()
+                   : QString()));
   timeline_->setEvents(e.recent, studio_.clock().now(), 1.0 / studio_.config().recordRateHz);
   const bool lengthReached =
       recording_ ? studio_.recorder().reachedLength() : elapsed >= secondsBox_->value();

@@ -4,6 +4,7 @@ actions python3-torch computes for a known input, so the C++ side can be checked
 
   make_test_model.py OUT.pt --variant good|wrong-shape|wrong-joints|nan|no-metadata|bench
                      [--joints 7] [--cameras top,front] [--horizon 10] [--expected OUT.json]
+                     [--zero-std-joint J] [--negative-std-joint J]   (that joint's state_std and action_std)
 """
 import argparse
 import json
@@ -52,6 +53,8 @@ def main():
     p.add_argument("--cameras", default="top,front")
     p.add_argument("--horizon", type=int, default=10)
     p.add_argument("--expected")
+    p.add_argument("--zero-std-joint", type=int)
+    p.add_argument("--negative-std-joint", type=int)
     a = p.parse_args()
     cameras = [c for c in a.cameras.split(",") if c]
     joints = a.joints
@@ -67,6 +70,9 @@ def main():
         "action_mean": [0.1 * j for j in range(meta_joints)], "action_std": [1.0 + 0.1 * j for j in range(meta_joints)],
         "takes_prompt": True,
     }
+    for joint, value in ((a.zero_std_joint, 0.0), (a.negative_std_joint, -1.0)):
+        if joint is not None:  # a joint that never moved in the training data (or a broken export)
+            meta["state_std"][joint] = meta["action_std"][joint] = value
     scripted = torch.jit.script(model)
     extra = {} if a.variant == "no-metadata" else {"flywheel.json": json.dumps(meta)}
     torch.jit.save(scripted, a.out, _extra_files=extra)
@@ -76,14 +82,17 @@ def main():
         # (so letterboxing is the identity); actions as the studio must compute them.
         state = [0.05 * j for j in range(meta_joints)]
         colours = [[(40 + 60 * c) % 256, (90 + 30 * c) % 256, (200 - 50 * c) % 256] for c in range(len(cameras))]
-        s = torch.tensor([[(state[j] - meta["state_mean"][j]) / meta["state_std"][j] for j in range(meta_joints)]])
+        # Standard deviations below 0.01 are floored to 0.01, as ACT clips them (README, 'Policies').
+        state_std = [max(v, 1e-2) for v in meta["state_std"]]
+        action_std = [max(v, 1e-2) for v in meta["action_std"]]
+        s = torch.tensor([[(state[j] - meta["state_mean"][j]) / state_std[j] for j in range(meta_joints)]])
         imgs = torch.zeros(1, len(cameras), 3, size[0], size[1])
         for c, rgb in enumerate(colours):
             for ch in range(3):
                 imgs[0, c, ch] = (rgb[ch] / 255.0 - 0.5) / 0.25
         with torch.no_grad():
             raw = scripted(s, imgs, "pick up the cube")[0]
-        actions = [[float(raw[i, j]) * meta["action_std"][j] + meta["action_mean"][j] for j in range(out_joints)]
+        actions = [[float(raw[i, j]) * action_std[j] + meta["action_mean"][j] for j in range(out_joints)]
                    for i in range(a.horizon)]
         with open(a.expected, "w") as f:
             json.dump({"state": state, "colours": colours, "image_size": size, "actions": actions}, f)

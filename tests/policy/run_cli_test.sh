@@ -31,6 +31,19 @@ check run-help 0 '--takeover-at' -- "$flywheel" run --help
 check torchscript-run 0 '1 takeover\(s\), last by key' -- \
   "$flywheel" run --rig sim --policy "$work/model.pt" --task "pick up the cube" --seconds 3 --fast \
   --record "$work/ds" --takeover-at 1:1.5 --prompt-at "2:put it back"
+# --fast steps simulated time in lockstep with the model, so simulated time stands still while it runs:
+# the latency reported is wall time, never 0.0 ms.
+check fast-latency-is-wall-time 0 'observation to chunk p50 ([1-9][0-9]*\.[0-9]|0\.[1-9]) ms.*\(wall time\)' -- \
+  "$flywheel" run --rig sim --policy "$work/model.pt" --task x --seconds 1 --fast
+# The outcome on the simulated rig is printed, and it is the one stored in the file.
+check outcome-printed 0 'Saved .*episode_0.hdf5: .*dropped, (success|failure)' -- \
+  "$flywheel" run --rig sim --policy "$work/model.pt" --task x --seconds 2 --fast --record "$work/outcome"
+printed=$("$flywheel" run --rig sim --policy "$work/model.pt" --task x --seconds 2 --fast --record "$work/outcome" |
+  sed -n 's/^Saved .*dropped, \(success\|failure\)$/\1/p')
+check outcome-is-stored 0 "^stored $printed\$" -- /usr/bin/python3 -c '
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    print("stored", "success" if f.attrs["success"] else "failure")' "$work/outcome/episode_1.hdf5"
 check wrong-model 2 'the model returned \[1, 10, 6\], its flywheel.json promises \[1, 10, 7\]' -- \
   "$flywheel" run --rig sim --policy "$work/wrong.pt" --task x --seconds 1 --fast
 check no-server 2 'cannot connect to ws://127.0.0.1:9: Connection refused' -- \
@@ -66,6 +79,29 @@ port=$(awk '/listening on/ {print $3}' "$work/server.out")
 check openpi-run 0 'Policy ws://127.0.0.1:[0-9]+: [0-9]+ answers \(0 refused, 0 failed\)' -- \
   "$flywheel" run --rig sim-aloha --policy "ws://127.0.0.1:$port" --task "fold the towel" --seconds 1 --fast \
   --record "$work/aloha"
+check openpi-metadata 0 'server: server=flywheel-test, horizon=25, behaviour=good; 0 reconnect\(s\)' -- \
+  "$flywheel" run --rig sim-aloha --policy "ws://127.0.0.1:$port" --task x --seconds 0.5 --fast
+
+# Secrets in the address (credentials, query values) are never printed or stored, also in errors.
+secret_url="ws://operator:hunter2pass@127.0.0.1:$port/?token=s3cr3tTOKEN&team=t7secret"
+check secret-redacted 0 "Running ws://\*\*\*@127\.0\.0\.1:$port/\?token=\*\*\*&team=\*\*\* " -- \
+  "$flywheel" run --rig sim-aloha --policy "$secret_url" --task x --seconds 0.5 --fast --record "$work/secret"
+check secret-redacted-in-errors 2 'cannot connect to ws://\*\*\*@127\.0\.0\.1:9/\?token=\*\*\*: ' -- \
+  "$flywheel" run --rig sim-aloha --policy "ws://operator:hunter2pass@127.0.0.1:9/?token=s3cr3tTOKEN" --task x \
+  --seconds 0.5 --fast
+check secret-redacted-not-ws 2 "got 'http://\*\*\*@gpu/\?token=\*\*\*'" -- \
+  "$flywheel" run --rig sim-aloha --policy "http://operator:hunter2pass@gpu/?token=s3cr3tTOKEN" --task x --seconds 0.5
+leaks=$( (
+  "$flywheel" run --rig sim-aloha --policy "$secret_url" --task x --seconds 0.5 --fast --record "$work/secret"
+  "$flywheel" run --rig sim-aloha --policy "ws://operator:hunter2pass@127.0.0.1:9/?token=s3cr3tTOKEN" --task x --seconds 0.5 --fast
+  "$flywheel" list "$work/secret"
+  cat "$work/secret"/*  # every byte of the episode files and the index
+) 2>&1 | grep -acE 'hunter2pass|s3cr3tTOKEN|t7secret')
+check secret-never-printed-or-stored 0 '^0$' -- echo "$leaks"
+check secret-policy-attribute 0 "^ws://\*\*\*@127\.0\.0\.1:$port/\?token=\*\*\*&team=\*\*\*\$" -- /usr/bin/python3 -c '
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    print(f.attrs["policy"])' "$work/secret/episode_0.hdf5"
 check bench-policy 0 '4 cameras 224 +602498' -- \
   "$flywheel" bench-policy --model "$work/aloha.pt" --server "ws://127.0.0.1:$port" --iterations 3
 check openpi-file 0 'policy_action +\[50, 14\] float64' -- "$flywheel" inspect "$work/aloha/episode_0.hdf5"
