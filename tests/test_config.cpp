@@ -1,6 +1,9 @@
 // Rig configuration: the bundled rigs load, and every kind of mistake names the file, line and field.
 #include <QtTest>
 
+#include <cmath>
+#include <random>
+
 #include "core/config.hpp"
 
 using namespace flywheel;
@@ -353,6 +356,50 @@ class ConfigTest : public QObject {
   void bundledRigsAreStrictClean() {
     for (const char* name : {"sim", "sim-aloha", "koch-emulated", "so100-emulated"})
       QVERIFY2(!loadRigConfig(name).arms.empty(), name);
+  }
+
+  // Hostile bytes: random edits of every bundled rig either parse into values within their ranges or
+  // fail with a ConfigError; nothing else escapes (no crash, no other exception, no NaN let through).
+  void mutatedRigsFailCleanly() {
+    std::mt19937 random(11);
+    int parsed = 0, refused = 0;
+    for (const char* name : {"sim", "sim-aloha", "koch-emulated", "so100-emulated"}) {
+      const std::string original = loadRigConfig(name).sourceText;
+      for (int i = 0; i < 400; ++i) {
+        std::string text = original;
+        for (int edits = 1 + static_cast<int>(random() % 3); edits > 0; --edits) {
+          const std::size_t at = random() % text.size();
+          switch (random() % 4) {
+            case 0:
+              text[at] = static_cast<char>(random() % 256);
+              break;
+            case 1:
+              text.erase(at, random() % 40);
+              break;
+            case 2:
+              text.insert(at, text.substr(random() % text.size(), random() % 60));
+              break;
+            default:
+              text.insert(text.begin() + static_cast<long>(at), "{}[]:,-#'\"\n 0e9"[random() % 16]);
+              break;
+          }
+          if (text.empty()) text.push_back('x');
+        }
+        try {
+          const RigConfig rig = parseRigConfig(text, "rig.yaml");
+          ++parsed;
+          QVERIFY(rig.safety.maxJointSpeed > 0.0 && rig.safety.maxJointSpeed <= 50.0);
+          QVERIFY(rig.controlRateHz >= 1.0 && rig.controlRateHz <= 2000.0);
+          for (const ArmConfig& arm : rig.arms)
+            for (const JointConfig& joint : arm.joints)
+              QVERIFY(std::isfinite(joint.min) && std::isfinite(joint.max) && joint.min < joint.max);
+        } catch (const ConfigError&) {
+          ++refused;
+        }
+      }
+    }
+    qInfo("%d mutated rigs parsed, %d refused with a ConfigError", parsed, refused);
+    QVERIFY(refused > 0);
   }
 
   void missingFileListsBundledRigs() {
