@@ -38,7 +38,7 @@ JointConfig parseJoint(const Field& f) {
 }
 
 ArmConfig parseArm(const Field& f) {
-  f.allowOnly({"name", "role", "bus", "port", "baud", "model", "joints", "mount"});
+  f.allowOnly({"name", "role", "bus", "port", "baud", "model", "return_delay_us", "joints", "mount"});
   ArmConfig arm;
   arm.name = f.child("name").name();
   std::string role = f.child("role").text();
@@ -58,6 +58,12 @@ ArmConfig parseArm(const Field& f) {
   arm.model = f.textOr("model", "");
   if (arm.bus != "sim" && arm.model.empty())
     f.absent("model").fail("is required for a servo bus (e.g. xl430-w250, sts3215)");
+  // The servos' Return Delay Time, set on connect: 0 .. 508 us in steps of 2 us on both protocols.
+  if (f.has("return_delay_us")) {
+    arm.returnDelayUs = static_cast<int>(f.child("return_delay_us").integer({0, 508, "us"}));
+    if (arm.returnDelayUs % 2 != 0)
+      f.child("return_delay_us").fail("must be even (the servos count in 2 us)");
+  }
   std::set<std::string> names;
   std::set<int> ids;
   for (const Field& jf : f.child("joints").items()) {

@@ -40,6 +40,7 @@ struct ArmConfig {
   int baud = 1000000;
   std::string
       model;  // servo model on a bus: xl330-m077, xl330-m288, xl430-w250, xm430-w350, xm540-w270, sts3215
+  int returnDelayUs = 0;  // the servos' Return Delay Time, written on connect (factory: 500 us)
   std::vector<JointConfig> joints;
   MountConfig mount;
 };

@@ -16,12 +16,13 @@ namespace flywheel {
 
 namespace {
 
-// "emulator", a device path, or a USB adapter's serial number.
-std::string resolvePort(const ArmConfig& arm, std::string& adapterKey) {
+// "emulator", a device path, or a USB adapter's serial number. `adapterKey` names the calibration file: the
+// adapter's serial number, or the port's name when it has none (`bySerial` false).
+std::string resolvePort(const ArmConfig& arm, std::string& adapterKey, bool& bySerial) {
   if (arm.port.starts_with("/")) {
     auto adapter = findAdapterByPath(arm.port);
-    adapterKey = adapter && !adapter->serial.empty() ? adapter->serial
-                                                     : std::filesystem::path(arm.port).filename().string();
+    bySerial = adapter && !adapter->serial.empty();
+    adapterKey = bySerial ? adapter->serial : std::filesystem::path(arm.port).filename().string();
     return arm.port;
   }
   auto adapter = findAdapterBySerial(arm.port);
@@ -29,6 +30,7 @@ std::string resolvePort(const ArmConfig& arm, std::string& adapterKey) {
     throw DeviceError("arm '" + arm.name + "': no USB adapter with serial number '" + arm.port +
                       "' is plugged in (flywheel devices lists the adapters present)");
   adapterKey = adapter->serial;
+  bySerial = true;
   return adapter->ttyPath;
 }
 
@@ -74,7 +76,13 @@ void Rig::buildServoArms() {
       adapterKey = "emulator";
       emulators_.push_back(std::move(emulator));
     } else {
-      path = resolvePort(arm, adapterKey);
+      bool bySerial = false;
+      path = resolvePort(arm, adapterKey, bySerial);
+      if (!bySerial)
+        warnings_.push_back("arm '" + arm.name + "' on " + arm.port +
+                            ": the port has no USB serial number, so its calibration is keyed by the port "
+                            "name '" +
+                            adapterKey + "', which can change when adapters are plugged in another order");
     }
     auto& bus = buses[path];
     if (!bus) {
@@ -83,6 +91,13 @@ void Rig::buildServoArms() {
     }
     calibrationPaths_[arm.name] = calibrationPath(adapterKey, arm.name);
     auto calibration = loadCalibration(calibrationPaths_[arm.name]);
+    // An emulated arm needs none; a real one without its own would be driven about a guessed home.
+    if (!calibration && arm.port != "emulator")
+      warnings_.push_back("arm '" + arm.name + "' on " + arm.port + ": not calibrated (no " +
+                          calibrationPaths_[arm.name] +
+                          "); raw 2048 is taken as home and the whole turn as the range: run flywheel "
+                          "calibrate --rig <rig file> --arm " +
+                          arm.name);
     servoArms_.push_back(std::make_unique<ServoArm>(
         arm, *model, bus, calibration ? *calibration : ServoArm::defaultCalibration(arm, *model)));
     arms_.push_back(servoArms_.back().get());

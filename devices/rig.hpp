@@ -37,7 +37,9 @@ class Rig {
   ServoEmulator* emulatorFor(
       const std::string& armName) const;                 // nullptr unless the arm's port is "emulator"
   ServoArm* servoArm(const std::string& armName) const;  // nullptr for simulated arms
-  // Things the operator should fix that do not stop the rig (an FTDI latency timer above 1 ms).
+  // Things the operator should fix that do not stop the rig: an FTDI latency timer above 1 ms, a real arm
+  // with no calibration file, a port without a USB serial number to key its calibration by. The commands
+  // print them and the window shows them in its banner.
   const std::vector<std::string>& warnings() const { return warnings_; }
   // Where this arm's calibration lives: keyed by its USB adapter's serial number (or port name).
   std::string calibrationPathFor(const std::string& armName) const;

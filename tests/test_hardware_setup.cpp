@@ -6,10 +6,13 @@
 #include <fstream>
 #include <numbers>
 
+#include "core/clock.hpp"
 #include "core/config.hpp"
+#include "devices/rig.hpp"
 #include "devices/serial/serial_port.hpp"
 #include "devices/servo/calibration.hpp"
 #include "devices/servo/control_table.hpp"
+#include "devices/servo/servo_arm.hpp"
 #include "devices/servo/servo_emulator.hpp"
 #include "devices/usb/usb_discovery.hpp"
 
@@ -35,6 +38,29 @@ void addAdapter(const fs::path& sys, const std::string& tty, const std::string& 
   fs::create_directories(port);
   fs::create_directories(sys / "class/tty" / tty);
   fs::create_directory_symlink(port, sys / "class/tty" / tty / "device");
+}
+
+// One emulated follower arm of `model`, with rig-file lines `extra` (e.g. "return_delay_us: 100").
+RigConfig oneArmRig(const std::string& bus, const std::string& model, const std::string& extra) {
+  return parseRigConfig("name: one-arm\narms:\n  - name: follower\n    role: follower\n    bus: " + bus +
+                            "\n    model: " + model + "\n    port: emulator\n" +
+                            (extra.empty() ? "" : "    " + extra + "\n") +
+                            "    joints:\n      - {name: j1, id: 1, min: -3, max: 3}\n"
+                            "      - {name: j2, id: 2, min: -3, max: 3}\n",
+                        "one-arm.yaml");
+}
+
+bool containsLine(const std::vector<std::string>& lines, const QString& a, const QString& b) {
+  for (const std::string& line : lines)
+    if (QString::fromStdString(line).contains(a) && QString::fromStdString(line).contains(b)) return true;
+  return false;
+}
+
+QString joined(const std::vector<std::string>& lines) {
+  QStringList all;
+  for (const std::string& line : lines)
+    all << QString::fromStdString(line);
+  return all.join(" | ");
 }
 
 }  // namespace
@@ -163,6 +189,99 @@ class HardwareSetupTest : public QObject {
                  .contains("10c4:ea60 CP210x serial CP2102N-1 at /dev/ttyUSB0"),
              events[0].description.c_str());
     QVERIFY(!events[1].arrived);
+  }
+
+  // The servos ship answering 500 us after each request; connect sets the rig's Return Delay Time (default
+  // 0) in EEPROM: unlocked and locked again on Feetech, torque off and back on for a Dynamixel holding.
+  void connectSetsTheReturnDelay_data() {
+    QTest::addColumn<std::string>("bus");
+    QTest::addColumn<std::string>("model");
+    QTest::addColumn<std::string>("extra");
+    QTest::addColumn<int>("units");
+    QTest::newRow("dynamixel, default 0")
+        << std::string("dynamixel") << std::string("xl430-w250") << std::string() << 0;
+    QTest::newRow("dynamixel, rig 100 us")
+        << std::string("dynamixel") << std::string("xm430-w350") << std::string("return_delay_us: 100") << 50;
+    QTest::newRow("feetech, default 0")
+        << std::string("feetech") << std::string("sts3215") << std::string() << 0;
+    QTest::newRow("feetech, rig 20 us")
+        << std::string("feetech") << std::string("sts3215") << std::string("return_delay_us: 20") << 10;
+  }
+  void connectSetsTheReturnDelay() {
+    QFETCH(std::string, bus);
+    QFETCH(std::string, model);
+    QFETCH(std::string, extra);
+    QFETCH(int, units);
+    SteadyClock clock;
+    RigConfig config = oneArmRig(bus, model, extra);
+    Rig rig(config, clock);
+    ServoEmulator& emulator = *rig.emulatorFor("follower");
+    const ServoModel& servo = *findServoModel(model);
+    QCOMPARE(emulator.readRegister(1, servo.returnDelay.address, 1), std::uint32_t(250));  // factory: 500 us
+    if (servo.protocol == BusProtocol::Dynamixel) {  // servo 1 holds its position from an earlier session
+      ServoBus direct(servo.protocol, emulator.path(), 1000000);
+      direct.open();
+      const std::uint8_t on[] = {1};
+      direct.write(1, servo.torqueEnable.address, on);
+    }
+    rig.connect();
+    for (std::uint8_t id : {1, 2})
+      QCOMPARE(emulator.readRegister(id, servo.returnDelay.address, 1), std::uint32_t(units));
+    QTRY_VERIFY(emulator.torqueEnabled(1));  // a follower holds, whether or not it did before
+    if (servo.protocol == BusProtocol::Feetech)
+      QCOMPARE(emulator.readRegister(1, servo.lock.address, 1), std::uint32_t(1));  // locked again
+    QCOMPARE(rig.servoArm("follower")->bus().counters().failures, std::uint64_t(0));
+  }
+
+  void returnDelayIsValidated() {
+    for (const char* bad : {"return_delay_us: 600", "return_delay_us: 101", "return_delay_us: -2"}) {
+      try {
+        oneArmRig("dynamixel", "xl430-w250", bad);
+        QFAIL(bad);
+      } catch (const ConfigError& e) {
+        QVERIFY2(QString(e.what()).contains("one-arm.yaml:") &&
+                     QString(e.what()).contains("arms[0].return_delay_us"),
+                 e.what());
+      }
+    }
+    QCOMPARE(oneArmRig("dynamixel", "xl430-w250", "return_delay_us: 508").arms[0].returnDelayUs, 508);
+  }
+
+  // A real bus without a calibration file, or on a port without a USB serial number (a tty name that can
+  // change), is a warning the commands print and the window's banner shows; an emulated bus needs none.
+  void uncalibratedRealBusWarns() {
+    QTemporaryDir dir;
+    const QByteArray previous = qgetenv("FLYWHEEL_CONFIG_DIR");
+    qputenv("FLYWHEEL_CONFIG_DIR", dir.filePath("config").toUtf8());  // empty: no calibration at all
+    const ServoModel& model = *findServoModel("xl430-w250");
+    ServoEmulator emulator(model.protocol, model, {1, 2, 3, 4, 5, 6});
+    const std::string link = dir.filePath("ttyFollower").toStdString();  // as flywheel emulate --link makes
+    emulator.start(link);
+    RigConfig config = loadRigConfig("koch-emulated");
+    config.arms[1].port = link;
+    SteadyClock clock;
+    std::string calibrationPath;
+    {
+      Rig rig(config, clock);
+      rig.connect();
+      const auto& warnings = rig.warnings();
+      QVERIFY2(containsLine(warnings, QString::fromStdString("arm 'follower' on " + link), "not calibrated"),
+               qPrintable(joined(warnings)));
+      QVERIFY2(containsLine(warnings, "arm 'follower'", "no USB serial number"),
+               qPrintable(joined(warnings)));
+      QVERIFY2(!containsLine(warnings, "arm 'leader'", ""), qPrintable(joined(warnings)));  // emulated
+      calibrationPath = rig.calibrationPathFor("follower");
+    }
+    ArmConfig& follower = config.arms[1];
+    ArmCalibration calibration = ServoArm::defaultCalibration(follower, model);
+    saveCalibration(calibration, calibrationPath, false);
+    {
+      Rig rig(config, clock);
+      QVERIFY2(!containsLine(rig.warnings(), "arm 'follower'", "not calibrated"),
+               qPrintable(joined(rig.warnings())));
+      QVERIFY(containsLine(rig.warnings(), "arm 'follower'", "no USB serial number"));
+    }
+    qputenv("FLYWHEEL_CONFIG_DIR", previous);
   }
 
   void anyBaudRateOpens() {

@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "core/control_loop.hpp"
 #include "devices/rig.hpp"
+#include "devices/servo/dynamixel_protocol.hpp"
 #include "devices/servo/servo_arm.hpp"
 #include "devices/servo/servo_bus.hpp"
 #include "devices/servo/servo_emulator.hpp"
@@ -24,13 +25,54 @@ struct Fixture {
   const ServoModel& model;
   ServoEmulator emulator;
   ServoBus bus;
-  Fixture(const std::string& modelName, FaultInjection faults = {})
+  Fixture(const std::string& modelName, FaultInjection faults = {}, BusTiming timing = {})
       : model(*findServoModel(modelName)),
         emulator(model.protocol, model, kIds, faults),
-        bus(model.protocol, emulator.start(), 1000000) {
+        bus(model.protocol, emulator.start(), 1000000, timing) {
     bus.open();
+    const Bytes instant{0};  // the servos answer at once, as a rig sets them on connect
+    for (std::uint8_t id : kIds)
+      bus.writeEeprom(id, model.returnDelay.address, instant, model);
+    bus.setReturnDelay(std::chrono::microseconds(0));
   }
 };
+
+// Sync reads of the state block with one servo's reply in 50 dropped or corrupt (2%), the servos
+// answering at once (Return Delay Time 0): how many succeed, and how the retries fared.
+struct RetryOutcome {
+  int ok = 0;
+  BusCounters counters;
+  EmulatorStats emulator;
+};
+RetryOutcome syncReadsWithLosses(const std::string& model, FaultInjection faults, bool settle, int reads) {
+  BusTiming timing;
+  timing.settleBeforeRetry = settle;
+  Fixture f(model, faults, timing);
+  RetryOutcome outcome;
+  for (int i = 0; i < reads; ++i) {
+    try {
+      f.bus.syncRead(kIds, f.model.stateBlock.address, f.model.stateBlock.size);
+      ++outcome.ok;
+    } catch (const BusError&) {
+    }
+  }
+  outcome.counters = f.bus.counters();
+  outcome.emulator = f.emulator.stats();
+  return outcome;
+}
+
+QString describe(const RetryOutcome& o, int reads) {
+  return QString(
+             "%1 of %2 sync reads whole; %3 retries, %4 failed; emulator: %5 dropped, %6 corrupt, %7 "
+             "collisions")
+      .arg(o.ok)
+      .arg(reads)
+      .arg(o.counters.retries)
+      .arg(o.counters.failures)
+      .arg(o.emulator.dropped)
+      .arg(o.emulator.corrupted)
+      .arg(o.emulator.collisions);
+}
 
 Bytes le(std::uint32_t value, int size) {
   Bytes out;
@@ -190,6 +232,58 @@ class ServoBusTest : public QObject {
                             .arg(c.failures)));
   }
 
+  // The emulator keeps the line as a half-duplex bus does: at 9600 baud six replies take about 130 ms, and a
+  // ping sent meanwhile collides with them: it goes unanswered, and the six replies still arrive whole.
+  void requestOverRepliesCollides() {
+    const ServoModel& model = *findServoModel("xl430-w250");
+    ServoEmulator emulator(model.protocol, model, kIds);
+    SerialPort port;
+    port.open(emulator.start(), 9600);
+    Bytes both = dynamixel::syncRead(kIds, model.stateBlock.address, model.stateBlock.size);
+    port.write(both);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the request is in; the servos answer
+    port.write(dynamixel::ping(3));
+    Bytes received;
+    const std::size_t replyBytes = dynamixel::kStatusOverhead + model.stateBlock.size;
+    port.readUntil(received, kIds.size() * replyBytes + 1,
+                   SerialPort::Clock::now() + std::chrono::seconds(2));
+    QCOMPARE(received.size(), kIds.size() * replyBytes);  // the sync read's replies, and no ping reply
+    for (std::size_t i = 0; i < kIds.size(); ++i) {
+      auto parsed = dynamixel::parse(std::span(received).subspan(i * replyBytes, replyBytes));
+      QCOMPARE(int(parsed.status), int(dynamixel::ParseStatus::Ok));
+      QCOMPARE(parsed.packet.id, kIds[i]);  // one after another, in the request's order
+    }
+    QCOMPARE(emulator.stats().collisions, std::uint64_t(1));
+  }
+
+  // With 2% of replies lost, a retry sent at once lands on the failed read's later replies and collides
+  // (the paced emulator reproduces what a real bus does); a retry that waits for the bus to go quiet
+  // succeeds as often as independent losses allow (6 replies at 2%: about 11% of retries fail).
+  void retryWaitsForTheBusToGoQuiet_data() {
+    QTest::addColumn<std::string>("model");
+    QTest::addColumn<double>("drop");
+    QTest::addColumn<double>("corrupt");
+    QTest::newRow("dynamixel, corrupt") << std::string("xl430-w250") << 0.0 << 0.02;
+    QTest::newRow("feetech, dropped") << std::string("sts3215") << 0.02 << 0.0;
+  }
+  void retryWaitsForTheBusToGoQuiet() {
+    QFETCH(std::string, model);
+    QFETCH(double, drop);
+    QFETCH(double, corrupt);
+    const int reads = 1000;
+    const FaultInjection faults{drop, corrupt, 0.0, 5};
+    const RetryOutcome atOnce = syncReadsWithLosses(model, faults, false, reads);
+    QVERIFY2(atOnce.counters.retries >= 100, qPrintable(describe(atOnce, reads)));
+    QVERIFY2(atOnce.counters.failures * 10 >= atOnce.counters.retries * 4 && atOnce.emulator.collisions > 0,
+             qPrintable("an immediate retry should collide: " + describe(atOnce, reads)));
+    const RetryOutcome settled = syncReadsWithLosses(model, faults, true, reads);
+    qInfo("at once: %s", qPrintable(describe(atOnce, reads)));
+    qInfo("settled: %s", qPrintable(describe(settled, reads)));
+    QVERIFY2(settled.counters.failures * 10 <= settled.counters.retries * 3,
+             qPrintable("most retries must succeed: " + describe(settled, reads)));
+    QVERIFY2(settled.ok > atOnce.ok, qPrintable(describe(settled, reads)));
+  }
+
   void rigs_data() {
     QTest::addColumn<std::string>("rig");
     QTest::newRow("koch (dynamixel)") << std::string("koch-emulated");
@@ -245,6 +339,33 @@ class ServoBusTest : public QObject {
                             .arg(QString::fromStdString(status.lastDeviceError))));
     const BusCounters leader = built.servoArm("leader")->bus().counters();
     QVERIFY2(leader.retries > 0, "faults must have been injected and retried");
+  }
+
+  // The case: 2% of the follower bus's replies lost. A tick is lost only when a read's retry is
+  // hit too (6 servos, one retry: about 1.3% of ticks); at least 98% of 2000 ticks complete.
+  void teleopKeepsTicksWithTwoPercentLosses() {
+    RigConfig config = emulatedRig("koch-emulated");
+    config.safety.maxFailedTicks = 1000;  // count lost ticks; do not stop on a short run of them
+    TeleopRig teleop(config);
+    teleop.rig.emulatorFor("follower")->setFaults(FaultInjection{0.02, 0.0, 0.0, 3});
+    const std::uint64_t ticks = 2000;
+    teleop.loop.runTicks(ticks);
+    const LoopStatus status = teleop.loop.status();
+    const BusCounters bus = teleop.rig.servoArm("follower")->bus().counters();
+    const EmulatorStats emulator = teleop.rig.emulatorFor("follower")->stats();
+    const QString summary =
+        QString("%1 of %2 ticks lost; follower bus: %3 retries, %4 failed, %5 collisions; %6")
+            .arg(status.failedTicks)
+            .arg(ticks)
+            .arg(bus.retries)
+            .arg(bus.failures)
+            .arg(emulator.collisions)
+            .arg(QString::fromStdString(status.lastDeviceError));
+    qInfo("%s", qPrintable(summary));
+    QVERIFY2(status.error.empty(), status.error.c_str());
+    QVERIFY2(bus.retries >= 100, qPrintable(summary));
+    QVERIFY2(status.failedTicks * 100 <= ticks * 2, qPrintable(summary));
+    QVERIFY2(bus.failures * 10 <= bus.retries * 3, qPrintable("most retries must succeed: " + summary));
   }
 
   void silentServoStopsTheLoopAndIsNamed() {

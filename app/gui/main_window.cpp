@@ -121,8 +121,10 @@ void MainWindow::useRig(RigConfig config) {
     return;
   }
   setup_->setPreviews(studio_->rig().cameras());
+  QStringList warnings;  // all of them in the banner, one a line
   for (const std::string& warning : studio_->rig().warnings())
-    showError(QString::fromStdString(warning));
+    warnings << QString::fromStdString(warning);
+  if (!warnings.isEmpty()) showError(warnings.join("\n"));
   record_ = new RecordView(*studio_, dataset_, this);
   connect(record_, &RecordView::message, this,
           [this](const QString& text) { statusBar()->showMessage(text, 15000); });

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -119,6 +120,7 @@ std::size_t SerialPort::readUntil(std::vector<std::uint8_t>& into, std::size_t w
     if (n > 0) {
       into.insert(into.end(), buffer, buffer + n);
       got += static_cast<std::size_t>(n);
+      lastReceived_ = Clock::now();
     } else if (n == 0 || isDisconnectError(errno)) {
       throw SerialDisconnected(path_ + ": adapter disconnected");
     } else if (errno != EAGAIN && errno != EINTR) {
@@ -134,6 +136,35 @@ void SerialPort::discardInput() {
   std::uint8_t buffer[256];
   while (::read(fd_, buffer, sizeof buffer) > 0) {
   }
+}
+
+std::size_t SerialPort::drainUntilQuiet(Clock::time_point deadline, Clock::duration quiet,
+                                        Clock::time_point limit) {
+  std::vector<std::uint8_t> dropped;
+  while (true) {
+    // Bytes that came while this thread was not running are recent: take them before judging the silence.
+    takeWaiting(dropped);
+    const auto until = std::min(limit, std::max(deadline, lastReceived_ + quiet));
+    if (Clock::now() >= until) break;
+    readUntil(dropped, 1, until);
+  }
+  return dropped.size();
+}
+
+std::size_t SerialPort::takeWaiting(std::vector<std::uint8_t>& into) {
+  if (fd_ < 0) throw SerialDisconnected(path_ + ": adapter disconnected (not open)");
+  std::uint8_t buffer[512];
+  std::size_t got = 0;
+  for (ssize_t n; (n = ::read(fd_, buffer, sizeof buffer)) > 0; got += static_cast<std::size_t>(n))
+    into.insert(into.end(), buffer, buffer + n);  // a read error is left to the next readUntil to report
+  if (got > 0) lastReceived_ = Clock::now();
+  return got;
+}
+
+int SerialPort::lineBaud(int fd) {
+  termios2 tio{};
+  if (fd < 0 || ioctl(fd, TCGETS2, &tio) != 0) return 0;
+  return static_cast<int>(tio.c_ospeed);  // kept by the kernel for standard rates and BOTHER alike
 }
 
 std::optional<std::string> SerialPort::latencyTimerWarning(const std::string& path,

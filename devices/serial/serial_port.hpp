@@ -40,6 +40,11 @@ class SerialPort {
   // (which may exceed `wanted`: whatever was waiting is taken in one read).
   std::size_t readUntil(std::vector<std::uint8_t>& into, std::size_t wanted, Clock::time_point deadline);
   void discardInput();  // drops stale bytes before a new transaction
+  // Reads and drops what arrives until `deadline`, and after it until nothing has arrived for `quiet` (at
+  // most until `limit`): the replies of a failed transaction still on their way. Returns the bytes dropped.
+  std::size_t drainUntilQuiet(Clock::time_point deadline, Clock::duration quiet, Clock::time_point limit);
+  // The baud rate set on a tty (on a pseudo-terminal's master: the one its client set), 0 when unknown.
+  static int lineBaud(int fd);
 
   // FTDI adapters buffer for latency_timer ms (16 by default): above 1 ms a 500 Hz loop cannot work.
   // Returns a message with the exact fix, or nothing when the port is fine or not an FTDI adapter.
@@ -47,8 +52,11 @@ class SerialPort {
                                                         const std::string& sysfsRoot = "/sys");
 
  private:
+  std::size_t takeWaiting(std::vector<std::uint8_t>& into);  // what has arrived, without waiting
+
   int fd_ = -1;
   std::string path_;
+  Clock::time_point lastReceived_{};  // when bytes last came in
 };
 
 }  // namespace flywheel

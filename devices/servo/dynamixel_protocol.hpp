@@ -67,6 +67,9 @@ struct ParseResult {
 // Finds the first packet in `bytes`, skipping garbage before the header. Never reads past the span.
 ParseResult parse(std::span<const std::uint8_t> bytes);
 
+// A status packet's bytes besides its data: header 4, id, length 2, instruction, error, CRC 2.
+constexpr std::size_t kStatusOverhead = 11;
+
 // Server side (the emulator): a status packet answering `id`.
 std::vector<std::uint8_t> statusPacket(std::uint8_t id, std::uint8_t error,
                                        std::span<const std::uint8_t> params);

@@ -30,6 +30,9 @@ std::vector<std::uint8_t> syncRead(std::span<const std::uint8_t> ids, std::uint8
                                    std::uint8_t length);
 std::vector<std::uint8_t> syncWrite(std::span<const std::uint8_t> ids, std::uint8_t address,
                                     std::uint8_t length, std::span<const std::uint8_t> data);
+// A reply's bytes besides its data: header 2, id, length, error, checksum.
+constexpr std::size_t kStatusOverhead = 6;
+
 // Server side (the emulator): a reply from `id` with its error byte.
 std::vector<std::uint8_t> statusPacket(std::uint8_t id, std::uint8_t error,
                                        std::span<const std::uint8_t> params);

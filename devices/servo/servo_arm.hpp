@@ -19,7 +19,9 @@ class ServoArm final : public Arm {
 
   std::string name() const override { return config_.name; }
   std::size_t jointCount() const override { return config_.joints.size(); }
-  void connect() override;  // opens the bus and checks every servo answers with the configured model
+  // Opens the bus, checks every servo answers with the configured model, and sets the rig's Return Delay
+  // Time on each.
+  void connect() override;
   JointState read() override;
   void write(const JointVector& goal) override;
   void setTorque(bool enabled) override;
@@ -35,6 +37,7 @@ class ServoArm final : public Arm {
 
  private:
   int field(const std::vector<std::uint8_t>& block, const Register& reg, int signBit) const;
+  void applyReturnDelay();
 
   const ArmConfig& config_;
   const ServoModel& model_;

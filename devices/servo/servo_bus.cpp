@@ -1,5 +1,7 @@
 #include "devices/servo/servo_bus.hpp"
 
+#include <algorithm>
+
 #include "devices/servo/dynamixel_protocol.hpp"
 #include "devices/servo/feetech_protocol.hpp"
 
@@ -36,10 +38,33 @@ BusCounters ServoBus::counters() const {
   return counters_;
 }
 
+void ServoBus::setReturnDelay(std::chrono::microseconds delay) {
+  std::lock_guard lock(mutex_);
+  returnDelay_ = std::max(returnDelay_.value_or(delay), delay);  // arms sharing a bus: the longest
+}
+
+SerialPort::Clock::duration ServoBus::wireTime(std::size_t bytes) const {
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(bytes) * 10 * 1000000000LL / baud_);
+}
+
+// Waits until the failed transaction's replies are due to be over (request and replies on the wire at
+// the baud rate, each after its return delay), then until nothing has arrived for one more reply's time
+// and a USB adapter's 1 ms latency; drops what came meanwhile. Never longer than one reply timeout more.
+void ServoBus::settle(std::size_t requestBytes, std::size_t replies, std::size_t replyParams) {
+  const std::size_t replyBytes =
+      replyParams +
+      (protocol_ == BusProtocol::Dynamixel ? dynamixel::kStatusOverhead : feetech::kStatusOverhead);
+  const auto oneReply = returnDelay_.value_or(std::chrono::microseconds(508)) + wireTime(replyBytes);
+  const auto due = sentAt_ + wireTime(requestBytes) + static_cast<long>(replies) * oneReply;
+  port_.drainUntilQuiet(due, oneReply + std::chrono::milliseconds(1), due + timing_.replyTimeout);
+  pending_.clear();
+}
+
 std::vector<ServoBus::Reply> ServoBus::attempt(const std::vector<std::uint8_t>& request,
                                                std::span<const std::uint8_t> replyIds) {
   port_.discardInput();
   pending_.clear();
+  sentAt_ = SerialPort::Clock::now();
   port_.write(request);
   std::vector<Reply> replies;
   auto deadline = SerialPort::Clock::now() + timing_.replyTimeout;
@@ -80,7 +105,8 @@ std::vector<ServoBus::Reply> ServoBus::attempt(const std::vector<std::uint8_t>& 
 }
 
 std::vector<ServoBus::Reply> ServoBus::transact(const std::vector<std::uint8_t>& request,
-                                                std::span<const std::uint8_t> replyIds, const char* what) {
+                                                std::span<const std::uint8_t> replyIds,
+                                                std::size_t replyParams, const char* what) {
   std::lock_guard lock(mutex_);
   ++counters_.transactions;
   for (int attemptNumber = 0;; ++attemptNumber) {
@@ -88,6 +114,8 @@ std::vector<ServoBus::Reply> ServoBus::transact(const std::vector<std::uint8_t>&
       return attempt(request, replyIds);
     } catch (const TransientError& e) {
       (e.corrupt ? counters_.corruptReplies : counters_.timeouts)++;
+      // Whether retried or given up, the next request must not be sent over this one's later replies.
+      if (timing_.settleBeforeRetry) settle(request.size(), replyIds.size(), replyParams);
       if (attemptNumber < timing_.retries) {
         ++counters_.retries;
         continue;
@@ -131,20 +159,20 @@ std::vector<std::uint8_t> ServoBus::buildRead(std::uint8_t id, std::uint16_t add
 std::uint16_t ServoBus::ping(std::uint8_t id) {
   const std::uint8_t ids[] = {id};
   if (protocol_ == BusProtocol::Dynamixel) {
-    auto replies = transact(dynamixel::ping(id), ids, "ping");
+    auto replies = transact(dynamixel::ping(id), ids, 3, "ping");
     checkServoError(replies[0]);
     if (replies[0].params.size() < 2)
       throw BusError("servo " + std::to_string(id) + ": short ping reply", id);
     return static_cast<std::uint16_t>(replies[0].params[0] | (replies[0].params[1] << 8));
   }
-  transact(feetech::ping(id), ids, "ping");
+  transact(feetech::ping(id), ids, 0, "ping");
   auto model = read(id, 3, 2);  // Feetech answers a ping with no data: the model number is at address 3
   return static_cast<std::uint16_t>(model[0] | (model[1] << 8));
 }
 
 std::vector<std::uint8_t> ServoBus::read(std::uint8_t id, std::uint16_t address, std::uint16_t length) {
   const std::uint8_t ids[] = {id};
-  auto replies = transact(buildRead(id, address, length), ids, "read");
+  auto replies = transact(buildRead(id, address, length), ids, length, "read");
   checkServoError(replies[0]);
   if (replies[0].params.size() != length)
     throw BusError("servo " + std::to_string(id) + " on " + portName_ + ": read returned " +
@@ -159,7 +187,7 @@ void ServoBus::write(std::uint8_t id, std::uint16_t address, std::span<const std
   auto request = protocol_ == BusProtocol::Dynamixel
                      ? dynamixel::write(id, address, data)
                      : feetech::write(id, static_cast<std::uint8_t>(address), data);
-  auto replies = transact(request, ids, "write");
+  auto replies = transact(request, ids, 0, "write");
   checkServoError(replies[0]);
 }
 
@@ -180,7 +208,7 @@ std::vector<std::vector<std::uint8_t>> ServoBus::syncRead(std::span<const std::u
       protocol_ == BusProtocol::Dynamixel
           ? dynamixel::syncRead(ids, address, length)
           : feetech::syncRead(ids, static_cast<std::uint8_t>(address), static_cast<std::uint8_t>(length));
-  auto replies = transact(request, ids, "sync read");
+  auto replies = transact(request, ids, length, "sync read");
   std::vector<std::vector<std::uint8_t>> data;
   for (Reply& reply : replies) {
     checkServoError(reply);

@@ -1,11 +1,13 @@
 // One half-duplex servo bus on a serial port, speaking Dynamixel 2.0 or Feetech STS. Every transaction
 // waits for its replies with a deadline, is retried once on a timeout or a corrupt reply, is counted, and
-// fails with an error that names the servo id and the port.
+// fails with an error that names the servo id and the port. A retry waits for the bus to go quiet first:
+// the failed transaction's other servos may still be replying, and a request sent over them collides.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -34,6 +36,9 @@ struct BusTiming {
   std::chrono::microseconds replyTimeout{8000};  // for the first reply; each further reply adds perReply
   std::chrono::microseconds perReply{1500};
   int retries = 1;
+  // After a failed attempt, let its replies finish and the line fall silent before the next request. Off
+  // only to show what an immediate retry does on a half-duplex bus (tests).
+  bool settleBeforeRetry = true;
 };
 
 class ServoBus {
@@ -60,6 +65,9 @@ class ServoBus {
                  std::span<const std::uint8_t> data);
 
   BusCounters counters() const;
+  // A servo's Return Delay Time, once known (set on connect): how long a failed transaction's replies may
+  // still take is reckoned from the longest set on this bus. Until then the most a servo allows is assumed.
+  void setReturnDelay(std::chrono::microseconds delay);
 
  private:
   struct Reply {
@@ -67,10 +75,14 @@ class ServoBus {
     std::uint8_t error;
     std::vector<std::uint8_t> params;
   };
+  // `replyParams`: the data bytes each reply carries, to reckon when the replies are due to be over.
   std::vector<Reply> transact(const std::vector<std::uint8_t>& request,
-                              std::span<const std::uint8_t> replyIds, const char* what);
+                              std::span<const std::uint8_t> replyIds, std::size_t replyParams,
+                              const char* what);
   std::vector<Reply> attempt(const std::vector<std::uint8_t>& request,
                              std::span<const std::uint8_t> replyIds);
+  void settle(std::size_t requestBytes, std::size_t replies, std::size_t replyParams);
+  SerialPort::Clock::duration wireTime(std::size_t bytes) const;
   void checkServoError(const Reply& reply);
   std::vector<std::uint8_t> buildRead(std::uint8_t id, std::uint16_t address, std::uint16_t length) const;
 
@@ -78,6 +90,8 @@ class ServoBus {
   std::string portName_;
   int baud_;
   BusTiming timing_;
+  std::optional<std::chrono::microseconds> returnDelay_;  // unknown: 508 us, the most either protocol allows
+  SerialPort::Clock::time_point sentAt_{};                // when the last request was written
   SerialPort port_;
   std::vector<std::uint8_t> pending_;
   mutable std::mutex mutex_;  // one transaction at a time; counters read from other threads

@@ -1,7 +1,6 @@
 #include "devices/servo/servo_emulator.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <termios.h>
 #include <unistd.h>
@@ -20,9 +19,10 @@ namespace flywheel {
 
 namespace {
 
-constexpr double kTimeConstant = 0.04;    // seconds: how quickly a servo closes on its goal
-constexpr double kMaxSpeed = 5000.0;      // ticks per second, about 7.7 rad/s
-constexpr std::uint8_t kAccessError = 7;  // Dynamixel: EEPROM written while torque is on
+constexpr double kTimeConstant = 0.04;              // seconds: how quickly a servo closes on its goal
+constexpr double kMaxSpeed = 5000.0;                // ticks per second, about 7.7 rad/s
+constexpr std::uint8_t kAccessError = 7;            // Dynamixel: EEPROM written while torque is on
+constexpr std::uint32_t kFactoryReturnDelay = 250;  // 2 us units: 500 us, on the X series and the STS
 
 double nowSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -56,6 +56,7 @@ ServoEmulator::ServoEmulator(BusProtocol protocol, const ServoModel& model, std:
       set(servo, {11, 2}, static_cast<std::uint32_t>(model.resolution - 1));
       set(servo, model.lock, 1);  // EEPROM locked, as shipped
     }
+    set(servo, model.returnDelay, kFactoryReturnDelay);
     set(servo, model.goalPosition, static_cast<std::uint32_t>(model.resolution / 2));
     servos_.push_back(std::move(servo));
   }
@@ -110,6 +111,7 @@ void ServoEmulator::unplug() {
   if (slaveKeeper_ >= 0) ::close(slaveKeeper_);
   master_ = slaveKeeper_ = -1;
   pending_.clear();
+  outbox_.clear();
 }
 
 void ServoEmulator::replug() {
@@ -243,10 +245,7 @@ void ServoEmulator::step(double dt, double now) {
 
 void ServoEmulator::reply(const Servo& servo, std::uint8_t error, const std::vector<std::uint8_t>& params) {
   std::uniform_real_distribution<double> chance(0.0, 1.0);
-  if (chance(random_) < faults_.dropReply) {
-    ++stats_.dropped;
-    return;
-  }
+  const bool drop = chance(random_) < faults_.dropReply;
   std::vector<std::uint8_t> packet = protocol_ == BusProtocol::Dynamixel
                                          ? dynamixel::statusPacket(servo.id, error, params)
                                          : feetech::statusPacket(servo.id, error, params);
@@ -259,9 +258,8 @@ void ServoEmulator::reply(const Servo& servo, std::uint8_t error, const std::vec
     packet.insert(packet.begin(), noise.begin(), noise.end());
     ++stats_.garbage;
   }
-  const std::uint32_t delayUnits = get(servo, model_.returnDelay);
-  if (delayUnits > 0) usleep(delayUnits * 2);  // 2 us per unit on both protocols
-  if (master_ >= 0 && ::write(master_, packet.data(), packet.size()) > 0) ++stats_.replies;
+  if (drop) ++stats_.dropped;
+  queue(servo, std::move(packet), drop);
 }
 
 bool ServoEmulator::writableWhileLocked(std::uint16_t address) const {
@@ -333,52 +331,6 @@ void ServoEmulator::handleRequest(std::uint8_t id, std::uint8_t instruction,
       return;
     default:
       return;  // unknown instructions go unanswered
-  }
-}
-
-void ServoEmulator::threadMain() {
-  double last = nowSeconds();
-  std::uint8_t buffer[1024];
-  while (!stopping_) {
-    int fd;
-    {
-      std::lock_guard lock(mutex_);
-      fd = master_;
-    }
-    if (fd >= 0) {
-      pollfd p{fd, POLLIN, 0};
-      ::poll(&p, 1, 1);
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    std::lock_guard lock(mutex_);
-    const double now = nowSeconds();
-    step(now - last, now);
-    last = now;
-    if (master_ < 0) continue;
-    ssize_t n = ::read(master_, buffer, sizeof buffer);
-    if (n <= 0) continue;
-    pending_.insert(pending_.end(), buffer, buffer + n);
-    while (true) {
-      std::size_t consumed;
-      if (protocol_ == BusProtocol::Dynamixel) {
-        auto result = dynamixel::parse(pending_);
-        consumed = result.consumed;
-        if (result.status == dynamixel::ParseStatus::Ok)
-          handleRequest(result.packet.id, result.packet.instruction, result.packet.params);
-        else if (result.status == dynamixel::ParseStatus::NeedMore && consumed == 0)
-          break;
-      } else {
-        auto result = feetech::parse(pending_);
-        consumed = result.consumed;
-        if (result.status == feetech::ParseStatus::Ok)
-          handleRequest(result.packet.id, result.packet.instructionOrError, result.packet.params);
-        else if (result.status == feetech::ParseStatus::NeedMore && consumed == 0)
-          break;
-      }
-      pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(consumed));
-      if (pending_.empty()) break;
-    }
   }
 }
 

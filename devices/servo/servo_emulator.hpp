@@ -1,10 +1,19 @@
 // A chain of emulated servos behind a pseudo-terminal, answering real Dynamixel 2.0 or Feetech STS bytes:
 // a stateful control table per id, positions moving toward their goals at a realistic speed when torque is
-// on, return delay, and injected faults (dropped replies, corrupt checksums, garbage bytes, unplugging).
+// on, and injected faults (dropped replies, corrupt checksums, garbage bytes, unplugging).
 // Tests and demos drive the studio's real bus code through it.
+//
+// Replies are paced as on a real half-duplex bus: 10 bits per byte at the baud rate the client set on the
+// line, each servo's Return Delay Time (2 us units, factory 250 = 500 us) after the request or the previous
+// reply, sync-read replies one after another in the request's id order. A packet is handed over when its
+// last byte would have arrived (as a USB adapter delivers it). A dropped reply is lost on the wire: its
+// slot passes in silence and the later replies keep their times. A request that arrives while replies are
+// still queued collides with them: it is garbled and goes unanswered, and the servos finish their replies.
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -27,6 +36,7 @@ struct FaultInjection {
 
 struct EmulatorStats {
   std::uint64_t requests = 0, replies = 0, dropped = 0, corrupted = 0, garbage = 0;
+  std::uint64_t collisions = 0;  // requests sent while servos were still replying: garbled, unanswered
 };
 
 class ServoEmulator {
@@ -61,6 +71,12 @@ class ServoEmulator {
   EmulatorStats stats() const;
 
  private:
+  using Clock = std::chrono::steady_clock;
+  // A reply on its way: handed to the client at `due`; empty bytes: a lost reply's silent slot.
+  struct Transmission {
+    Clock::time_point due;
+    std::vector<std::uint8_t> bytes;
+  };
   struct Servo {
     std::uint8_t id;
     std::vector<std::uint8_t> table;
@@ -69,8 +85,13 @@ class ServoEmulator {
   };
   void threadMain();
   void openPty();
+  void receive(const std::uint8_t* data, std::size_t size, Clock::time_point at);
+  void sendDue(Clock::time_point now);
+  bool talking() const;  // replies still queued: the line is the servos'
+  Clock::duration wireTime(std::size_t bytes) const;
   void handleRequest(std::uint8_t id, std::uint8_t instruction, const std::vector<std::uint8_t>& params);
   void reply(const Servo& servo, std::uint8_t error, const std::vector<std::uint8_t>& params);
+  void queue(const Servo& servo, std::vector<std::uint8_t> packet, bool lost);
   void step(double dt, double now);
   Servo* find(std::uint8_t id);
   const Servo* find(std::uint8_t id) const;
@@ -92,6 +113,10 @@ class ServoEmulator {
   int slaveKeeper_ = -1;  // held open so the master does not see a hang-up between clients
   std::string ptsPath_, linkPath_, path_;
   std::vector<std::uint8_t> pending_;
+  std::deque<Transmission> outbox_;
+  int baud_ = 1000000;            // what the client set on the line
+  Clock::time_point lineFreeAt_;  // the end of the last transmission, the host's or a servo's
+  Clock::time_point requestEnd_;  // when the request being answered finished on the wire
   mutable std::mutex mutex_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
