@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -12,6 +14,7 @@
 #include "recorder/dataset_folder.hpp"
 #include "recorder/episode_reader.hpp"
 #include "recorder/labels.hpp"
+#include "recorder/recording_mark.hpp"
 
 namespace flywheel {
 
@@ -59,9 +62,11 @@ EpisodeEntry fromJson(const json& j) {
   e.file = j.value("file", "");
   e.number = j.value("number", -1);
   const std::string status = j.value("status", "complete");
-  e.status = status == "incomplete" ? EpisodeStatus::Incomplete
-             : status == "damaged"  ? EpisodeStatus::Damaged
-                                    : EpisodeStatus::Complete;
+  e.status = status == "incomplete"  ? EpisodeStatus::Incomplete
+             : status == "damaged"   ? EpisodeStatus::Damaged
+             : status == "recording" ? EpisodeStatus::Recording
+             : status == "busy"      ? EpisodeStatus::Busy
+                                     : EpisodeStatus::Complete;
   e.problem = j.value("problem", "");
   e.ticks = j.value("ticks", std::size_t{0});
   e.duration = j.value("duration_s", 0.0);
@@ -86,23 +91,43 @@ const char* nameOf(EpisodeStatus status) {
       return "incomplete";
     case EpisodeStatus::Damaged:
       return "damaged";
+    case EpisodeStatus::Recording:
+      return "recording";
+    case EpisodeStatus::Busy:
+      return "busy";
   }
   return "?";
 }
+
+namespace {
+// Nothing half-read from a file that failed part way is kept.
+EpisodeEntry freshEntry(const EpisodeEntry& e) {
+  EpisodeEntry fresh;
+  fresh.file = e.file;
+  fresh.number = e.number;
+  return fresh;
+}
+}  // namespace
 
 EpisodeEntry describeEpisode(const std::string& path) {
   EpisodeEntry e;
   e.file = fs::path(path).filename().string();
   e.number = DatasetFolder::episodeNumber(e.file);
+  if (RecordingMark::held(path)) {  // checked first: even this process must not read a take mid-write
+    e.status = EpisodeStatus::Recording;
+    return e;
+  }
   try {
     EpisodeReader reader(path);
     EpisodeSummary s = reader.summary();
+    if (!s.problem.empty()) throw RecorderError(s.problem);
     e.status = s.complete ? EpisodeStatus::Complete : EpisodeStatus::Incomplete;
     e.ticks = s.ticks;
     e.duration = s.fps > 0 ? static_cast<double>(s.ticks) / s.fps : 0.0;
     for (const CameraSummary& cam : s.cameras)
       e.frames[cam.name] = cam.frames;
-    const EpisodeLabels labels = readLabels(path);  // the labels as last saved, over the recorded attributes
+    // The labels as last saved, over the recorded attributes.
+    const EpisodeLabels labels = readLabelsOf(reader.file());
     e.task = labels.task;
     e.success = labels.success;
     e.operatorName = labels.operatorName;
@@ -110,9 +135,15 @@ EpisodeEntry describeEpisode(const std::string& path) {
     e.notes = labels.notes;
     e.segments = labels.segments.size();
     e.interventions = s.interventions;
+  } catch (const EpisodeBusy&) {
+    e = freshEntry(e);
+    e.status = RecordingMark::held(path) ? EpisodeStatus::Recording : EpisodeStatus::Busy;
+    if (e.status == EpisodeStatus::Busy) e.problem = "open elsewhere";
   } catch (const std::exception& error) {
+    e = freshEntry(e);
     e.status = EpisodeStatus::Damaged;
-    e.problem = error.what();
+    e.problem = printable(error.what());
+    if (e.problem.starts_with(path + ": ")) e.problem.erase(0, path.size() + 2);  // the list names the file
   }
   return e;
 }
@@ -141,22 +172,48 @@ void DatasetIndex::write(const std::vector<EpisodeEntry>& entries) const {
   json root{{"version", 1}, {"episodes", json::array()}};
   for (const EpisodeEntry& e : entries)
     root["episodes"].push_back(toJson(e));
-  const std::string temporary = path() + ".tmp";
+  // Text from foreign files may not be UTF-8: it is stored with replacement characters, never refused.
+  const std::string text = root.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << root.dump(2) << "\n";
-    out.flush();
-    if (!out) throw RecorderError(temporary + ": cannot write the dataset index");
+    std::ifstream current(path(), std::ios::binary);
+    if (current && std::string(std::istreambuf_iterator<char>(current), {}) == text) return;  // unchanged
   }
-  fs::rename(temporary, path());  // readers see the old index or the new one, never half of one
+  const std::string temporary = path() + ".tmp";
+  std::ofstream out(temporary, std::ios::trunc | std::ios::binary);
+  out << text;
+  out.close();
+  std::error_code error;
+  if (out) fs::rename(temporary, path(), error);  // readers see the old index or the new one, never half
+  if (!out || error) {
+    const std::string why = !out ? std::string(std::strerror(errno)) : error.message();
+    fs::remove(temporary, error);
+    throw RecorderError(path() + ": cannot write the dataset index (" + why + ")");
+  }
+}
+
+std::vector<EpisodeEntry> DatasetIndex::describeAll() const {
+  std::vector<EpisodeEntry> entries;
+  for (const std::string& file : DatasetFolder(folder_).episodePaths())
+    entries.push_back(describeEpisode(file));
+  return entries;
 }
 
 std::vector<EpisodeEntry> DatasetIndex::rebuild() const {
   IndexLock lock(folder_);
-  std::vector<EpisodeEntry> entries;
-  for (const std::string& file : DatasetFolder(folder_).episodePaths())
-    entries.push_back(describeEpisode(file));
+  std::vector<EpisodeEntry> entries = describeAll();
   write(entries);
+  return entries;
+}
+
+std::vector<EpisodeEntry> DatasetIndex::scan(std::string& notWritten) const {
+  IndexLock lock(folder_);  // without a lock file (read-only folder) the scan goes on unlocked
+  std::vector<EpisodeEntry> entries = describeAll();
+  notWritten.clear();
+  try {
+    write(entries);
+  } catch (const std::exception& e) {
+    notWritten = e.what();
+  }
   return entries;
 }
 

@@ -14,15 +14,21 @@ namespace flywheel {
 enum class EpisodeStatus {
   Complete,    // closed properly
   Incomplete,  // interrupted while recording (crash, kill, power cut): readable up to the last flush
-  Damaged,     // cannot be read as an episode
+  Damaged,     // cannot be read as an episode (`problem` says why)
+  Recording,   // a take in progress (its writer holds the recording mark)
+  Busy,        // open for writing in another process: HDF5's lock refused even a read
 };
 const char* nameOf(EpisodeStatus status);
+// Complete and incomplete episodes can be read; the others are listed, never opened.
+inline bool readable(EpisodeStatus status) {
+  return status == EpisodeStatus::Complete || status == EpisodeStatus::Incomplete;
+}
 
 struct EpisodeEntry {
   std::string file;  // name within the dataset folder
   int number = -1;
   EpisodeStatus status = EpisodeStatus::Complete;
-  std::string problem;  // why it is damaged
+  std::string problem;  // why it is damaged (or busy)
   std::size_t ticks = 0;
   double duration = 0.0;                      // seconds, ticks / fps
   std::map<std::string, std::size_t> frames;  // per camera
@@ -36,14 +42,18 @@ struct EpisodeEntry {
   bool labelled() const { return !task.empty() && success.has_value(); }
 };
 
-// Reads one episode file into an entry; a file that cannot be read becomes a Damaged entry.
+// Reads one episode file into an entry; never throws. A file that cannot be read becomes a Damaged entry
+// with the reason, a take being recorded a Recording one, a file locked by another process a Busy one.
 EpisodeEntry describeEpisode(const std::string& path);
 
 class DatasetIndex {
  public:
   explicit DatasetIndex(std::string datasetFolder);
-  // Scans every episode file and rewrites the index from them.
+  // Scans every episode file and rewrites the index from them (throws RecorderError when it cannot).
   std::vector<EpisodeEntry> rebuild() const;
+  // The same for read-only commands: when index.json cannot be written (a read-only folder, a full disk)
+  // the entries are still returned and `notWritten` says why instead of an exception.
+  std::vector<EpisodeEntry> scan(std::string& notWritten) const;
   // Re-reads one episode file and replaces (or adds) its entry.
   void update(const std::string& episodePath) const;
   // Drops the entry of a file that is gone (a discarded take).
@@ -52,7 +62,9 @@ class DatasetIndex {
   std::string path() const;
 
  private:
+  // Replaces index.json atomically, unless it already holds exactly these entries.
   void write(const std::vector<EpisodeEntry>& entries) const;
+  std::vector<EpisodeEntry> describeAll() const;
   std::string folder_;
 };
 

@@ -159,6 +159,7 @@ EpisodeWriter::EpisodeWriter(const std::string& path, EpisodeInfo info, WriterOp
     throw RecorderError(
         describeFailure("cannot create the episode file (exists, or the folder is not writable)"));
   datasets_->file = h5::file(file);
+  recording_ = RecordingMark(path_);
   try {
     createLayout();
     h5::check(H5Fflush(file, H5F_SCOPE_LOCAL), "flush the new file");
@@ -486,7 +487,7 @@ void EpisodeWriter::writeImages(std::size_t c, const std::vector<Observation>& b
   appendRows(datasets_->imageTimestamps[c], oldRows, n, 0, captureTimes.data());
 }
 
-void EpisodeWriter::finish(std::optional<bool> success) {
+void EpisodeWriter::finish(std::optional<bool> success, const std::string& stopReason) {
   {
     std::lock_guard lock(mutex_);
     if (finished_) return;
@@ -509,13 +510,17 @@ void EpisodeWriter::finish(std::optional<bool> success) {
       h5::writeDoubleAttribute(file, "duration_s", static_cast<double>(datasets_->rows) / info_.fps);
       if (success) h5::writeBoolAttribute(file, "success", *success);
       setRecordedLabels(file, recordedLabels(success));
-      h5::writeBoolAttribute(file, "complete", true);
+      if (stopReason.empty())
+        h5::writeBoolAttribute(file, "complete", true);
+      else
+        h5::writeStringAttribute(file, "stop_reason", stopReason);
     }
     datasets_.reset();  // closes every dataset, then the file
   } catch (const h5::Error& e) {
     datasets_.reset();
     failure = failure.empty() ? path_ + ": closing the episode failed: " + e.what() : failure;
   }
+  recording_.release();  // the file is closed: no longer a take in progress
   {
     std::lock_guard lock(syncMutex_);
     syncRequested_ = true;  // one last sync of everything, then stop

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "core/types.hpp"
+#include "recorder/recording_mark.hpp"
 
 namespace flywheel {
 
@@ -92,7 +93,9 @@ class EpisodeWriter {
   // Waits for room instead of dropping: for runs faster than real time.
   void pushBlocking(const Observation& observation);
   // Drains the queue, writes the closing attributes and closes the file. Throws RecorderError on I/O errors.
-  void finish(std::optional<bool> success);
+  // A non-empty stopReason (a take cut short by a bus or camera error) is stored as the root attribute
+  // stop_reason and leaves complete = false.
+  void finish(std::optional<bool> success, const std::string& stopReason = "");
   // The writer thread's first error, if any (the episode stops growing after it).
   std::string error() const;
   WriterStats stats() const;
@@ -119,6 +122,7 @@ class EpisodeWriter {
   double lastFlush_ = 0.0;
   std::uint64_t bytesAtFlush_ = 0;
   std::unique_ptr<Datasets> datasets_;
+  RecordingMark recording_;  // held from creation until the file is closed
   double firstTime_ = 0.0;
   bool haveFirstTime_ = false;
 

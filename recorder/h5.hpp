@@ -36,6 +36,11 @@ class Handle {
   hid_t get() const { return id_; }
   operator hid_t() const { return id_; }
   bool valid() const { return id_ >= 0; }
+  hid_t release() {  // gives up ownership
+    hid_t id = id_;
+    id_ = H5I_INVALID_HID;
+    return id;
+  }
   void reset() {
     if (id_ >= 0 && closer_) closer_(id_);
     id_ = H5I_INVALID_HID;
@@ -44,6 +49,11 @@ class Handle {
  private:
   hid_t id_ = H5I_INVALID_HID;
   Closer closer_ = nullptr;
+};
+
+// HDF5's file lock refused the open: another process has the file open for writing.
+struct BusyError : Error {
+  using Error::Error;
 };
 
 // Throws h5::Error("<what>") when an HDF5 call returned a negative id/status.
@@ -79,9 +89,25 @@ bool hasAttribute(hid_t object, const std::string& name);
 std::string readStringAttribute(hid_t object, const std::string& name);
 double readDoubleAttribute(hid_t object, const std::string& name);
 bool readBoolAttribute(hid_t object, const std::string& name);
+// Text attributes longer than this are refused as damaged rather than read.
+constexpr std::size_t kMaxAttributeBytes = 1 << 20;
 
 std::vector<hsize_t> shapeOf(hid_t dataset);
 std::string typeName(hid_t dataset);  // "float64", "uint8", ...
+
+// What a dataset in a file the studio did not just write holds, checked before anything is read from it.
+struct DatasetInfo {
+  std::vector<hsize_t> shape;  // empty for a scalar
+  H5T_class_t kind = H5T_NO_CLASS;
+  std::size_t elementBytes = 0;
+  hssize_t elements = 0;  // 0 for an empty or null dataspace
+  bool numeric() const { return kind == H5T_INTEGER || kind == H5T_FLOAT || kind == H5T_ENUM; }
+  std::string describe() const;  // "[4096] integer of 1 byte"
+};
+DatasetInfo datasetInfo(hid_t dataset);  // throws Error
+
+// Opens an existing file; throws BusyError when HDF5's file lock refuses it, Error for anything else.
+Handle openExisting(const std::string& path, unsigned flags, hid_t accessProperties = H5P_DEFAULT);
 
 // Silences HDF5's automatic error stack printing: we report errors ourselves.
 void quietErrors();

@@ -5,10 +5,13 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/utf8.hpp"
+#include "recorder/episode_reader.hpp"
 #include "recorder/episode_writer.hpp"
 #include "recorder/h5.hpp"
 
@@ -29,6 +32,7 @@ std::string EpisodeLabels::toJson() const {
 EpisodeLabels EpisodeLabels::fromJson(const std::string& text) {
   try {
     json j = json::parse(text);
+    if (!j.is_object()) throw RecorderError("not a JSON object");
     EpisodeLabels labels;
     labels.task = j.value("task", "");
     if (j.contains("success") && j["success"].is_boolean()) labels.success = j["success"].get<bool>();
@@ -39,11 +43,17 @@ EpisodeLabels EpisodeLabels::fromJson(const std::string& text) {
       labels.segments.push_back({s.value("start", 0.0), s.value("end", 0.0), s.value("text", "")});
     return labels;
   } catch (const json::exception& e) {
-    throw RecorderError(std::string("labels are not valid JSON: ") + e.what());
+    throw RecorderError(std::string("not valid JSON: ") + e.what());
   }
 }
 
 namespace {
+
+// A slot holds UTF-8 JSON up to the first zero byte (or the slot's end).
+std::string slotText(const std::uint8_t* bytes, std::size_t size) {
+  const auto* text = reinterpret_cast<const char*>(bytes);
+  return std::string(text, strnlen(text, size));
+}
 
 void writeSlot(hid_t group, const char* name, const std::string& text) {
   if (text.size() >= kLabelSlotBytes)
@@ -55,13 +65,31 @@ void writeSlot(hid_t group, const char* name, const std::string& text) {
             std::string("write ") + name);
 }
 
+// Every dataset of /annotations is checked before a byte of it is read: a foreign or damaged block is
+// refused with the reason, never read into a buffer of the wrong size.
+h5::Handle openChecked(hid_t group, const char* name) {
+  if (H5Lexists(group, name, H5P_DEFAULT) <= 0) throw RecorderError(std::string("no ") + name);
+  h5::Handle ds = h5::dataset(H5Dopen2(group, name, H5P_DEFAULT));
+  if (!ds.valid()) throw RecorderError(std::string(name) + " is not a dataset");
+  return ds;
+}
+
+h5::Handle openSlot(hid_t group, const char* name) {
+  h5::Handle slot = openChecked(group, name);
+  const h5::DatasetInfo info = h5::datasetInfo(slot);
+  if (info.kind != H5T_INTEGER || info.elementBytes != 1 || info.shape.size() != 1 ||
+      info.shape[0] != kLabelSlotBytes)
+    throw RecorderError(std::string(name) + " is " + info.describe() + ", expected [" +
+                        std::to_string(kLabelSlotBytes) + "] bytes");
+  return slot;
+}
+
 std::string readSlot(hid_t group, const char* name) {
+  h5::Handle slot = openSlot(group, name);
   std::vector<std::uint8_t> bytes(kLabelSlotBytes, 0);
-  h5::Handle slot = h5::dataset(h5::check(H5Dopen2(group, name, H5P_DEFAULT), std::string("open ") + name));
   h5::check(H5Dread(slot, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()),
             std::string("read ") + name);
-  return std::string(reinterpret_cast<const char*>(bytes.data()),
-                     strnlen(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  return slotText(bytes.data(), bytes.size());
 }
 
 void createDataset(hid_t group, const char* name, hsize_t size) {
@@ -75,10 +103,28 @@ void createDataset(hid_t group, const char* name, hsize_t size) {
 }
 
 std::uint8_t readCurrent(hid_t group) {
-  std::uint8_t current = 0;
-  h5::Handle ds = h5::dataset(h5::check(H5Dopen2(group, "current", H5P_DEFAULT), "open current"));
-  h5::check(H5Dread(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, &current), "read current");
-  return current;
+  h5::Handle ds = openChecked(group, "current");
+  const h5::DatasetInfo info = h5::datasetInfo(ds);
+  if (info.kind != H5T_INTEGER || info.elements != 1 || info.shape.size() > 1)
+    throw RecorderError("current is " + info.describe() + ", expected one number");
+  long long current = 0;
+  h5::check(H5Dread(ds, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, &current), "read current");
+  if (current != 0 && current != 1)
+    throw RecorderError("current is " + std::to_string(current) + ", expected 0 or 1");
+  return static_cast<std::uint8_t>(current);
+}
+
+// The whole block is checked before a save writes into it: both slots and `current`.
+void checkLabelBlock(hid_t group) {
+  openSlot(group, "slot_a");
+  openSlot(group, "slot_b");
+  readCurrent(group);
+}
+
+h5::Handle openAnnotations(hid_t file) {
+  h5::Handle group = h5::group(H5Gopen2(file, "annotations", H5P_DEFAULT));
+  if (!group.valid()) throw RecorderError("/annotations is not a group");
+  return group;
 }
 
 void syncFile(hid_t file) {
@@ -96,7 +142,10 @@ void testPause() {
 EpisodeLabels labelsFromAttributes(hid_t file) {
   EpisodeLabels labels;
   auto text = [&](const char* name) {
-    return h5::hasAttribute(file, name) ? h5::readStringAttribute(file, name) : "";
+    std::string value = h5::hasAttribute(file, name) ? h5::readStringAttribute(file, name) : "";
+    if (std::string problem = utf8Problem(value); !problem.empty())
+      throw RecorderError(std::string("attribute '") + name + "': " + problem);
+    return value;
   };
   labels.task = text("task");
   labels.operatorName = text("operator");
@@ -111,12 +160,14 @@ EpisodeLabels labelsFromAttributes(hid_t file) {
   return labels;
 }
 
-hid_t openEpisode(const std::string& path, unsigned flags) {
-  h5::quietErrors();
+h5::Handle openEpisode(const std::string& path, unsigned flags) {
   if (!fs::exists(path)) throw RecorderError(path + ": no such file");
-  hid_t file = H5Fopen(path.c_str(), flags, H5P_DEFAULT);
-  if (file < 0) throw RecorderError(path + ": cannot be opened (damaged, or not an HDF5 file)");
-  return file;
+  if (!fs::is_regular_file(path)) throw RecorderError(path + ": not a file");
+  try {
+    return h5::openExisting(path, flags);
+  } catch (const h5::Error& e) {
+    throw RecorderError(e.what());
+  }
 }
 
 }  // namespace
@@ -141,18 +192,30 @@ void setRecordedLabels(long long file, const EpisodeLabels& labels) {
 }
 
 bool hasLabelSlots(const std::string& path) {
-  h5::Handle file = h5::file(openEpisode(path, H5F_ACC_RDONLY));
+  h5::Handle file = openEpisode(path, H5F_ACC_RDONLY);
   return H5Lexists(file, "annotations", H5P_DEFAULT) > 0;
 }
 
-EpisodeLabels readLabels(const std::string& path) {
-  h5::Handle file = h5::file(openEpisode(path, H5F_ACC_RDONLY));
+EpisodeLabels decodeLabelSlot(const std::uint8_t* bytes, std::size_t size) {
+  return EpisodeLabels::fromJson(slotText(bytes, size));
+}
+
+EpisodeLabels readLabelsOf(long long file) {
   try {
     if (H5Lexists(file, "annotations", H5P_DEFAULT) <= 0) return labelsFromAttributes(file);
-    h5::Handle group = h5::group(H5Gopen2(file, "annotations", H5P_DEFAULT));
-    return EpisodeLabels::fromJson(readSlot(group, readCurrent(group) == 0 ? "slot_a" : "slot_b"));
-  } catch (const h5::Error& e) {
-    throw RecorderError(path + ": cannot read the labels: " + e.what());
+    h5::Handle group = openAnnotations(file);
+    const std::uint8_t current = readCurrent(group);
+    checkLabelBlock(group);
+    return EpisodeLabels::fromJson(readSlot(group, current == 0 ? "slot_a" : "slot_b"));
+  } catch (const std::exception& e) {
+    throw RecorderError("labels: " + printable(e.what()));
+  }
+}
+
+EpisodeLabels readLabels(const std::string& path) {
+  h5::Handle file = openEpisode(path, H5F_ACC_RDONLY);
+  try {
+    return readLabelsOf(file);
   } catch (const RecorderError& e) {
     throw RecorderError(path + ": " + e.what());
   }
@@ -164,15 +227,22 @@ void writeLabels(const std::string& path, const EpisodeLabels& labels) {
     const std::string copy = path + ".labels-tmp";
     fs::copy_file(path, copy, fs::copy_options::overwrite_existing);
     {
-      h5::Handle file = h5::file(openEpisode(copy, H5F_ACC_RDWR));
+      h5::Handle file = openEpisode(copy, H5F_ACC_RDWR);
+      labelsFromAttributes(file);  // refuses attributes that are not labels before anything is written
       createLabelSlots(file, labelsFromAttributes(file));
       syncFile(file);
     }
     fs::rename(copy, path);
   }
-  h5::Handle file = h5::file(openEpisode(path, H5F_ACC_RDWR));
+  h5::Handle file = openEpisode(path, H5F_ACC_RDWR);
+  h5::Handle group;
   try {
-    h5::Handle group = h5::group(h5::check(H5Gopen2(file, "annotations", H5P_DEFAULT), "open /annotations"));
+    group = openAnnotations(file);
+    checkLabelBlock(group);  // a damaged block is never written into
+  } catch (const std::exception& e) {
+    throw RecorderError(path + ": labels: " + e.what() + "; nothing saved");
+  }
+  try {
     const std::uint8_t idle = readCurrent(group) == 0 ? 1 : 0;
     writeSlot(group, idle == 0 ? "slot_a" : "slot_b", labels.toJson());
     syncFile(file);  // the new labels are on disk before anything points at them

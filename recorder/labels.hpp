@@ -7,6 +7,7 @@
 // moment leaves the old labels or the new ones, and the recording itself is never rewritten.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,10 +42,16 @@ void createLabelSlots(long long file, const EpisodeLabels& initial);
 void setRecordedLabels(long long file, const EpisodeLabels& labels);
 
 // The labels of an episode: from the live slot, or from the recorded attributes for files without slots.
+// Every dataset of /annotations is checked (type, rank, size, `current` 0 or 1) before it is read; a
+// damaged block throws RecorderError("<path>: labels: <why>").
 EpisodeLabels readLabels(const std::string& episodePath);
+EpisodeLabels readLabelsOf(long long openFile);  // the same from an open file; "labels: <why>"
+// The labels in a slot's bytes: UTF-8 JSON up to the first zero byte. Throws RecorderError.
+EpisodeLabels decodeLabelSlot(const std::uint8_t* bytes, std::size_t size);
 bool hasLabelSlots(const std::string& episodePath);
-// Saves crash-safely (see above). Files recorded without slots are first given them through a copy that
-// replaces the original atomically. Throws RecorderError naming the file.
+// Saves crash-safely (see above); a damaged label block is refused, never written into. Files recorded
+// without slots are first given them through a copy that replaces the original atomically. Throws
+// RecorderError naming the file.
 void writeLabels(const std::string& episodePath, const EpisodeLabels& labels);
 // Checks segments: inside the episode, start < end, text not empty. Returns the problem or "".
 std::string validateSegments(const std::vector<Segment>& segments, double duration);

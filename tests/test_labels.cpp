@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "h5py_edit.hpp"
 #include "recorder/dataset_index.hpp"
 #include "recorder/episode_reader.hpp"
 #include "recorder/episode_recorder.hpp"
@@ -97,6 +98,51 @@ class LabelTest : public QObject {
     QCOMPARE(readLabels(path), sampleLabels());
     QVERIFY(!std::filesystem::exists(path + ".labels-tmp"));
     QCOMPARE(EpisodeReader(path).summary().ticks, std::size_t(100));
+  }
+
+  // The reproduction from issue 11: a label block larger or of another type than the slots the studio
+  // writes made every reader overflow a fixed buffer (SIGSEGV). Now the episode is damaged with the reason,
+  // a save refuses to write into a block of the wrong shape, and the file is left byte for byte as it was.
+  void damagedLabelBlocksAreReportedNeverReadIntoABuffer() {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"replace(f, 'annotations/current', np.zeros(4096, np.uint8))", "current is [4096]"},
+        {"replace(f, 'annotations/slot_a', np.zeros(1 << 17, np.uint8))", "slot_a is [131072]"},
+        {"replace(f, 'annotations/slot_b', np.zeros(16384, np.int32)); replace(f, 'annotations/current', "
+         "np.uint8(1))",
+         "slot_b is [16384] integer of 4 byte(s)"},
+        {"replace(f, 'annotations/current', np.uint8(7))", "current is 7"},
+        {"f['annotations/slot_a'][0:8] = np.frombuffer(b'[1,2,3]\\0', np.uint8)", "not a JSON object"},
+    };
+    for (const auto& [edit, reason] : cases) {
+      QTemporaryDir dir;
+      DatasetFolder dataset(dir.path().toStdString());
+      const std::string path = recordEpisode(dataset, 4);
+      QVERIFY(h5pyEdit(path, edit));
+      const std::string before = fileBytes(path);
+      try {
+        readLabels(path);
+        QFAIL(("labels read from a damaged block: " + edit).c_str());
+      } catch (const RecorderError& e) {
+        QVERIFY2(std::string(e.what()).find("labels: " + reason) != std::string::npos, e.what());
+      }
+      const EpisodeEntry entry = describeEpisode(path);
+      QCOMPARE(nameOf(entry.status), "damaged");
+      QVERIFY2(entry.problem.starts_with("labels: "), entry.problem.c_str());
+      if (reason == "not a JSON object") continue;  // sound slots: a save may replace the bad text
+      QVERIFY_THROWS_EXCEPTION(RecorderError, writeLabels(path, sampleLabels()));
+      QVERIFY(fileBytes(path) == before);
+    }
+  }
+
+  void labelDecoderRefusesWhatIsNotLabels() {
+    auto decode = [](const std::string& text) {
+      return decodeLabelSlot(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+    };
+    QCOMPARE(decode(sampleLabels().toJson() + std::string(100, '\0')), sampleLabels());
+    for (const std::string bad :
+         std::vector<std::string>{"", "[1,2]", "{\"task\": 5}", "{\"tags\": [1]}", "{\"segments\": [3]}",
+                                  "\xff{", std::string(1000, '[')})
+      QVERIFY_THROWS_EXCEPTION(RecorderError, decode(bad));
   }
 
   void segmentsAreChecked() {

@@ -2,10 +2,14 @@
 // existing episodes are never overwritten.
 #include <QtTest>
 
+#include <sys/stat.h>
+
+#include <QProcess>
 #include <QTemporaryDir>
 #include <filesystem>
 #include <fstream>
 
+#include "h5py_edit.hpp"
 #include "recorder/dataset_folder.hpp"
 #include "recorder/dataset_index.hpp"
 #include "recorder/episode_reader.hpp"
@@ -165,6 +169,100 @@ class RecorderTest : public QObject {
     } catch (const RecorderError& e) {
       QVERIFY2(QString(e.what()).contains(QString::fromStdString(episode.path)), e.what());
     }
+  }
+
+  // Validation reads the layout ACT reads: each of these used to be listed as `complete`.
+  void misshapenEpisodesAreDamagedWithTheReason() {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"del f['observations/qpos']", "no dataset /observations/qpos"},
+        {"replace(f, 'action', f['action'][:, 0])", "/action is [12], expected [ticks, joints]"},
+        {"replace(f, 'observations/qvel', f['observations/qvel'][:-2])", "/observations/qvel is [10, 7]"},
+        {"replace(f, 'action', np.array([[b'x']] * 12))", "/action holds string, not numbers"},
+        {"replace(f, 'observations/images/top', f['observations/images/top'][:].astype(np.float32))",
+         "/observations/images/top holds float32"},
+        {"f.attrs['fps'] = np.ones(3)", "attribute 'fps' holds 3 values"},
+    };
+    for (const auto& [edit, reason] : cases) {
+      QTemporaryDir dir;
+      DatasetFolder dataset(dir.path().toStdString());
+      RecordedEpisode episode = record("sim", dataset, 12, 1);
+      QVERIFY(h5pyEdit(episode.path, edit));
+      const EpisodeEntry entry = describeEpisode(episode.path);
+      QVERIFY2(entry.status == EpisodeStatus::Damaged, edit.c_str());
+      QVERIFY2(entry.problem.find(reason) != std::string::npos, entry.problem.c_str());
+      QVERIFY(!EpisodeReader(episode.path).summary().problem.empty());
+    }
+  }
+
+  // A take being written is `recording` (never `damaged`), even to this process; a file another program
+  // holds open for writing is `busy`, not damaged.
+  void takeInProgressIsRecordingAndALockedFileIsBusy() {
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    {
+      auto writer = dataset.createEpisode(EpisodeRecorder::infoFor(loadRigConfig("sim"), "x"));
+      QCOMPARE(nameOf(describeEpisode(writer->path()).status), "recording");
+      writer->finish(true);
+      QCOMPARE(nameOf(describeEpisode(writer->path()).status), "complete");
+    }
+    RecordedEpisode episode = record("sim", dataset, 10, 1);
+    QProcess holder;  // h5py keeps the file open for writing until its stdin closes
+    holder.start("/usr/bin/python3",
+                 {"-c",
+                  "import h5py, sys; f = h5py.File(sys.argv[1], 'a'); print('open', flush=True); "
+                  "sys.stdin.read()",
+                  QString::fromStdString(episode.path)});
+    QVERIFY(holder.waitForReadyRead(30000));
+    const EpisodeEntry busy = describeEpisode(episode.path);
+    QCOMPARE(nameOf(busy.status), "busy");
+    QCOMPARE(busy.problem, std::string("open elsewhere"));
+    holder.closeWriteChannel();
+    QVERIFY(holder.waitForFinished(30000));
+    QCOMPARE(nameOf(describeEpisode(episode.path).status), "complete");
+  }
+
+  // Read-only commands scan a folder whose index cannot be replaced (here a full disk: the temporary file
+  // is /dev/full) and keep the old index; writers still get the error.
+  void indexLeftAsItWasWhenItCannotBeWritten() {
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    record("sim", dataset, 10, 1);
+    DatasetIndex index(dataset.path());
+    std::ofstream(index.path()) << "{\"version\": 1, \"episodes\": []}\n";
+    std::filesystem::create_symlink("/dev/full", index.path() + ".tmp");
+    std::string notWritten;
+    QCOMPARE(index.scan(notWritten).size(), std::size_t(1));
+    QVERIFY2(notWritten.find("No space left on device") != std::string::npos, notWritten.c_str());
+    QCOMPARE(fileBytes(index.path()), std::string("{\"version\": 1, \"episodes\": []}\n"));
+    std::filesystem::create_symlink("/dev/full", index.path() + ".tmp");
+    QVERIFY_THROWS_EXCEPTION(RecorderError, index.rebuild());
+    std::filesystem::remove(index.path() + ".tmp");
+    index.rebuild();
+    auto inode = [&] {
+      struct stat info {};
+      ::stat(index.path().c_str(), &info);
+      return info.st_ino;
+    };
+    const auto written = inode();
+    index.rebuild();
+    QCOMPARE(inode(), written);  // an unchanged index is not replaced
+    QVERIFY(index.scan(notWritten).size() == 1 && notWritten.empty());
+  }
+
+  // The validator runs on a file image in memory too (what the fuzzer feeds it).
+  void episodeReadsFromAFileImage() {
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    RecordedEpisode episode = record("sim", dataset, 10, 1);
+    const std::string bytes = fileBytes(episode.path);
+    EpisodeReader reader(bytes.data(), bytes.size(), "image.hdf5");
+    EpisodeSummary summary = reader.summary();
+    QCOMPARE(summary.problem, std::string());
+    QCOMPARE(summary.ticks, std::size_t(10));
+    QCOMPARE(reader.readDoubles("/observations/qpos"),
+             EpisodeReader(episode.path).readDoubles("/observations/qpos"));
+    QVERIFY_THROWS_EXCEPTION(RecorderError,
+                             EpisodeReader(bytes.data(), bytes.size() / 3, "cut.hdf5").summary());
   }
 
   void jpegRoundTrip() {
