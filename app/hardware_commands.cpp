@@ -86,6 +86,8 @@ int runEmulate(const EmulateOptions& options) {
   std::string path = emulator.start(options.link);
   std::printf("Emulating %s servos (%s protocol, ids %s) on %s\n", model->name.c_str(),
               nameOf(model->protocol), options.ids.c_str(), path.c_str());
+  std::printf(
+      "Replies are paced at the line's baud rate and each servo's Return Delay Time (factory 500 us).\n");
   std::printf("Point a rig file's port at it; Ctrl-C stops.\n");
   std::fflush(stdout);
   std::signal(SIGINT, onSignal);
@@ -95,10 +97,12 @@ int runEmulate(const EmulateOptions& options) {
   while (!stopRequested && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EmulatorStats stats = emulator.stats();
-  std::printf("Answered %llu requests with %llu replies (%llu dropped, %llu corrupted on purpose)\n",
-              static_cast<unsigned long long>(stats.requests), static_cast<unsigned long long>(stats.replies),
-              static_cast<unsigned long long>(stats.dropped),
-              static_cast<unsigned long long>(stats.corrupted));
+  std::printf(
+      "Answered %llu requests with %llu replies (%llu dropped, %llu corrupted on purpose); %llu requests "
+      "collided with replies still on the line and went unanswered\n",
+      static_cast<unsigned long long>(stats.requests), static_cast<unsigned long long>(stats.replies),
+      static_cast<unsigned long long>(stats.dropped), static_cast<unsigned long long>(stats.corrupted),
+      static_cast<unsigned long long>(stats.collisions));
   return 0;
 }
 
