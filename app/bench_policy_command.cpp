@@ -2,6 +2,8 @@
 // forward and postprocess, on sim-aloha-sized observations (four 480x640 frames, 14 joints); and the
 // round trip to an openpi server over loopback against the request's size. `./studio bench` runs it with
 // a model and a server of its own and sets the forward against python3-torch's in the same script.
+#include <sys/resource.h>
+
 #include <QCoreApplication>
 #include <algorithm>
 #include <cstdio>
@@ -20,6 +22,12 @@ double percentile(std::vector<double> values, double q) {
   if (values.empty()) return 0.0;
   std::sort(values.begin(), values.end());
   return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
+}
+
+long minorPageFaults() {
+  rusage usage{};
+  getrusage(RUSAGE_THREAD, &usage);
+  return usage.ru_minflt;
 }
 
 // Noise frames, so that JPEG-free letterboxing and the network see realistic bytes.
@@ -47,6 +55,7 @@ void benchModel(const std::string& model, int iterations) {
   for (int i = 0; i < 3; ++i)
     policy.infer(observation, "warm up");
   std::vector<double> pre, forward, post, total;
+  const long faultsBefore = minorPageFaults();
   for (int i = 0; i < iterations; ++i) {
     InferenceTiming t = policy.infer(observation, "pick up the cube").timing;
     pre.push_back(t.preprocess);
@@ -54,24 +63,29 @@ void benchModel(const std::string& model, int iterations) {
     post.push_back(t.postprocess);
     total.push_back(t.total);
   }
+  const long faults = (minorPageFaults() - faultsBefore) / std::max(1, iterations);
+  // Timed as tests/bench/torch_forward.py times python3-torch: one prepared input, forward after forward.
+  const std::vector<double> alone = policy.timeForward(observation, iterations);
   const ModelContract& c = policy.contract();
   std::printf("TorchScript %s on %s: 4 frames of 480x640 letterboxed to %dx%d, %d iterations\n",
               policy.describe().c_str(), policy.deviceName().c_str(), c.imageHeight, c.imageWidth,
               iterations);
   std::printf("  preprocess   p50 %7.2f ms  p95 %7.2f ms\n", percentile(pre, 0.5) * 1e3,
               percentile(pre, 0.95) * 1e3);
-  std::printf("  forward      p50 %7.2f ms  p95 %7.2f ms\n", percentile(forward, 0.5) * 1e3,
-              percentile(forward, 0.95) * 1e3);
+  std::printf("  forward      p50 %7.2f ms  p95 %7.2f ms  (alone, on one prepared input: p50 %.2f ms)\n",
+              percentile(forward, 0.5) * 1e3, percentile(forward, 0.95) * 1e3, percentile(alone, 0.5) * 1e3);
   std::printf("  postprocess  p50 %7.3f ms  p95 %7.3f ms\n", percentile(post, 0.5) * 1e3,
               percentile(post, 0.95) * 1e3);
-  std::printf("  observation to action p50 %7.2f ms\n", percentile(total, 0.5) * 1e3);
-  std::printf("libtorch forward p50 ms %.4f\n", percentile(forward, 0.5) * 1e3);
+  std::printf("  observation to action p50 %7.2f ms, %ld page faults per inference\n",
+              percentile(total, 0.5) * 1e3, faults);
+  std::printf("libtorch forward p50 ms %.4f\n", percentile(alone, 0.5) * 1e3);
 }
 
 // The same server, requests of growing size: what the websocket and msgpack cost beyond the server's time.
 void benchServer(const std::string& url, int iterations) {
   const auto qt = qtApplicationIfNone();
-  std::printf("openpi round trip to %s over loopback, %d requests each\n", url.c_str(), iterations);
+  std::printf("openpi round trip to %s over loopback, %d requests each\n", redactAddress(url).c_str(),
+              iterations);
   std::printf("  %-20s %10s %12s %12s %14s %8s\n", "request", "bytes", "encode", "round trip",
               "beyond server", "MB/s");
   struct Case {

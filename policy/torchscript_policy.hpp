@@ -51,6 +51,9 @@ class TorchScriptPolicy final : public Policy {
   PolicyOutput infer(const Observation& observation, const std::string& prompt) override;
   const ModelContract& contract() const;
   std::string deviceName() const;  // "cpu" or "cuda"
+  // The forward alone, timed `iterations` times on one prepared input (as python3-torch's baseline
+  // times it): seconds per forward.
+  std::vector<double> timeForward(const Observation& observation, int iterations);
 
  private:
   struct Impl;

@@ -104,6 +104,13 @@ with h5py.File(sys.argv[1], "r") as f:
     print(f.attrs["policy"])' "$work/secret/episode_0.hdf5"
 check bench-policy 0 '4 cameras 224 +602498' -- \
   "$flywheel" bench-policy --model "$work/aloha.pt" --server "ws://127.0.0.1:$port" --iterations 3
+# An inference reuses the memory of the one before: glibc used to hand the input tensor, activations and
+# letterboxing buffers back to the kernel after each one, and the next page-faulted them in again (hundreds
+# to ~1600 faults per inference, more time than the forward itself).
+/usr/bin/python3 "$here/make_test_model.py" "$work/bench.pt" --variant bench --joints 14 --horizon 50 \
+  --cameras cam_high,cam_low,cam_left_wrist,cam_right_wrist || exit 1
+check no-page-faults-per-inference 0 ', [0-9] page faults per inference' -- \
+  "$flywheel" bench-policy --model "$work/bench.pt" --iterations 20
 check openpi-file 0 'policy_action +\[50, 14\] float64' -- "$flywheel" inspect "$work/aloha/episode_0.hdf5"
 
 ((failures == 0)) || { echo "$failures check(s) failed"; exit 1; }
