@@ -111,19 +111,22 @@ std::vector<ServoBus::Reply> ServoBus::transact(const std::vector<std::uint8_t>&
   ++counters_.transactions;
   for (int attemptNumber = 0;; ++attemptNumber) {
     try {
-      return attempt(request, replyIds);
-    } catch (const TransientError& e) {
-      (e.corrupt ? counters_.corruptReplies : counters_.timeouts)++;
-      // Whether retried or given up, the next request must not be sent over this one's later replies.
-      if (timing_.settleBeforeRetry) settle(request.size(), replyIds.size(), replyParams);
-      if (attemptNumber < timing_.retries) {
-        ++counters_.retries;
-        continue;
+      try {
+        return attempt(request, replyIds);
+      } catch (const TransientError& e) {
+        (e.corrupt ? counters_.corruptReplies : counters_.timeouts)++;
+        // Retried or given up, the next request must not be sent over this one's later replies. (An
+        // adapter unplugged meanwhile throws SerialError, handled below like one during the attempt.)
+        if (timing_.settleBeforeRetry) settle(request.size(), replyIds.size(), replyParams);
+        if (attemptNumber < timing_.retries) {
+          ++counters_.retries;
+          continue;
+        }
+        ++counters_.failures;
+        counters_.lastError = "servo " + std::to_string(e.servoId) + " on " + portName_ + ": " + e.what() +
+                              " during " + what + ", after " + std::to_string(timing_.retries) + " retry";
+        throw BusError(counters_.lastError, e.servoId);
       }
-      ++counters_.failures;
-      counters_.lastError = "servo " + std::to_string(e.servoId) + " on " + portName_ + ": " + e.what() +
-                            " during " + what + ", after " + std::to_string(timing_.retries) + " retry";
-      throw BusError(counters_.lastError, e.servoId);
     } catch (const SerialError& e) {
       ++counters_.failures;
       counters_.lastError = e.what();
