@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "app/command_support.hpp"
 #include "app/commands.hpp"
 #include "recorder/dataset_folder.hpp"
 #include "recorder/dataset_index.hpp"
@@ -43,48 +44,88 @@ std::string csvField(const std::string& text) {
   return quoted + "\"";
 }
 
+// Labels one episode; throws RecorderError naming the file when it cannot, with nothing saved.
+void labelEpisode(const std::string& path, const LabelOptions& options,
+                  const std::vector<Segment>& segments) {
+  double duration = 0.0;
+  {
+    EpisodeReader reader(path);  // closed before the save opens the file for writing
+    EpisodeSummary summary = reader.summary();
+    if (!summary.problem.empty())
+      throw RecorderError(path + ": damaged (" + summary.problem + "); nothing saved");
+    duration = summary.fps > 0 ? static_cast<double>(summary.ticks) / summary.fps : 0.0;
+  }
+  EpisodeLabels labels = readLabels(path);
+  if (options.task) labels.task = *options.task;
+  if (options.success) {
+    if (*options.success == "unknown")
+      labels.success.reset();
+    else
+      labels.success = *options.success == "yes";
+  }
+  if (options.notes) labels.notes = *options.notes;
+  if (!options.tags.empty()) labels.tags = options.tags;
+  if (options.clearSegments) labels.segments.clear();
+  labels.segments.insert(labels.segments.end(), segments.begin(), segments.end());
+  std::sort(labels.segments.begin(), labels.segments.end(),
+            [](const Segment& a, const Segment& b) { return a.start < b.start; });
+  if (std::string problem = validateSegments(labels.segments, duration); !problem.empty())
+    throw RecorderError(path + ": " + problem + "; nothing saved");
+  writeLabels(path, labels);
+  std::printf("%s: task '%s', success %s, %zu segments\n", path.c_str(), labels.task.c_str(),
+              successText(labels.success).c_str(), labels.segments.size());
+  try {
+    DatasetIndex(fs::path(path).parent_path().string()).update(path);
+  } catch (const std::exception& e) {  // the labels are saved in the file, which is the truth
+    std::cerr << "flywheel: " << path << ": labels saved, but " << e.what() << "\n";
+  }
+}
+
+// Read-only commands still work where index.json cannot be replaced: they say so once.
+std::vector<EpisodeEntry> scanDataset(const DatasetFolder& dataset) {
+  std::string notWritten;
+  std::vector<EpisodeEntry> entries = DatasetIndex(dataset.path()).scan(notWritten);
+  if (!notWritten.empty()) std::cerr << "flywheel: note: index.json left as it was: " << notWritten << "\n";
+  return entries;
+}
+
 }  // namespace
 
 int runLabel(const LabelOptions& options) {
+  LabelText labelText;
+  if (options.task) labelText.emplace_back("--task", *options.task);
+  if (options.notes) labelText.emplace_back("--notes", *options.notes);
+  for (const std::string& tag : options.tags)
+    labelText.emplace_back("--tag", tag);
+  for (const std::string& segment : options.segments)
+    labelText.emplace_back("--segment", segment);
+  if (!labelTextIsUtf8(labelText)) return 2;
   std::vector<Segment> segments;
   for (const std::string& text : options.segments)
     segments.push_back(parseSegment(text));
+  if (options.success && *options.success != "yes" && *options.success != "no" &&
+      *options.success != "unknown")
+    throw std::invalid_argument("--success must be yes, no or unknown");
+  // One bad episode does not stop the others: each failure is reported, and the exit status says so.
+  std::size_t failed = 0;
   for (const std::string& path : options.files) {
-    EpisodeLabels labels = readLabels(path);
-    if (options.task) labels.task = *options.task;
-    if (options.success) {
-      if (*options.success == "yes")
-        labels.success = true;
-      else if (*options.success == "no")
-        labels.success = false;
-      else if (*options.success == "unknown")
-        labels.success.reset();
-      else
-        throw std::invalid_argument("--success must be yes, no or unknown");
+    try {
+      labelEpisode(path, options, segments);
+    } catch (const std::exception& e) {
+      std::cerr << "flywheel: " << e.what() << "\n";
+      ++failed;
     }
-    if (options.notes) labels.notes = *options.notes;
-    if (!options.tags.empty()) labels.tags = options.tags;
-    if (options.clearSegments) labels.segments.clear();
-    labels.segments.insert(labels.segments.end(), segments.begin(), segments.end());
-    std::sort(labels.segments.begin(), labels.segments.end(),
-              [](const Segment& a, const Segment& b) { return a.start < b.start; });
-    EpisodeSummary summary = EpisodeReader(path).summary();
-    const double duration = summary.fps > 0 ? static_cast<double>(summary.ticks) / summary.fps : 0.0;
-    if (std::string problem = validateSegments(labels.segments, duration); !problem.empty()) {
-      std::cerr << "flywheel: " << path << ": " << problem << "; nothing saved\n";
-      return 1;
-    }
-    writeLabels(path, labels);
-    DatasetIndex(fs::path(path).parent_path().string()).update(path);
-    std::printf("%s: task '%s', success %s, %zu segments\n", path.c_str(), labels.task.c_str(),
-                successText(labels.success).c_str(), labels.segments.size());
+  }
+  if (failed > 0) {
+    std::cerr << "flywheel: " << failed << " of " << options.files.size() << " episode(s) not labelled\n";
+    return 1;
   }
   return 0;
 }
 
 int runList(const ListOptions& options) {
   DatasetFolder dataset(options.folder);
-  std::vector<EpisodeEntry> entries = DatasetIndex(dataset.path()).rebuild();
+  std::vector<EpisodeEntry> entries = scanDataset(dataset);
   std::printf("%-18s %-10s %8s %7s %-7s %4s %4s  %s\n", "episode", "status", "seconds", "ticks", "success",
               "segs", "int", "task");
   std::size_t shown = 0;
@@ -94,7 +135,7 @@ int runList(const ListOptions& options) {
     if (!options.taskContains.empty() && e.task.find(options.taskContains) == std::string::npos) continue;
     std::printf("%-18s %-10s %8.2f %7zu %-7s %4zu %4d  %s\n", e.file.c_str(), nameOf(e.status), e.duration,
                 e.ticks, successText(e.success).c_str(), e.segments, e.interventions,
-                e.status == EpisodeStatus::Damaged ? e.problem.c_str() : e.task.c_str());
+                readable(e.status) ? e.task.c_str() : e.problem.c_str());
     ++shown;
   }
   std::printf("%zu of %zu episodes\n", shown, entries.size());
@@ -102,6 +143,7 @@ int runList(const ListOptions& options) {
 }
 
 int runRenameTask(const std::string& folder, const std::string& from, const std::string& to) {
+  if (!labelTextIsUtf8({{"--to", to}})) return 2;
   DatasetFolder dataset(folder);
   int renamed = 0;
   for (const std::string& path : dataset.episodePaths()) {
@@ -123,15 +165,31 @@ int runRenameTask(const std::string& folder, const std::string& from, const std:
 }
 
 int runExportManifest(const ExportOptions& options) {
+  if (options.format != "json" && options.format != "csv") {
+    std::cerr << "flywheel: --format must be json or csv\n";
+    return 2;
+  }
   DatasetFolder dataset(options.folder);
-  std::vector<EpisodeEntry> entries = DatasetIndex(dataset.path()).rebuild();
+  std::vector<EpisodeEntry> entries = scanDataset(dataset);
+  // Only what can be read goes in; every episode left out is named, so the count printed is the truth.
+  std::vector<std::pair<EpisodeEntry, EpisodeLabels>> exported;
+  std::vector<std::string> skipped;
+  for (const EpisodeEntry& e : entries) {
+    if (!readable(e.status)) {
+      skipped.push_back(e.file + " (" + nameOf(e.status) + (e.problem.empty() ? "" : ": " + e.problem) + ")");
+      continue;
+    }
+    try {
+      exported.emplace_back(e, readLabels((fs::path(dataset.path()) / e.file).string()));
+    } catch (const std::exception& error) {
+      skipped.push_back(e.file + " (labels unreadable: " + error.what() + ")");
+    }
+  }
   std::ostringstream out;
   if (options.format == "json") {
     nlohmann::json manifest{{"dataset", fs::absolute(dataset.path()).string()},
                             {"episodes", nlohmann::json::array()}};
-    for (const EpisodeEntry& e : entries) {
-      if (e.status == EpisodeStatus::Damaged) continue;
-      EpisodeLabels labels = readLabels((fs::path(dataset.path()) / e.file).string());
+    for (const auto& [e, labels] : exported) {
       nlohmann::json segments = nlohmann::json::array();
       for (const Segment& s : labels.segments)
         segments.push_back({{"start", s.start}, {"end", s.end}, {"text", s.text}});
@@ -148,13 +206,12 @@ int runExportManifest(const ExportOptions& options) {
            {"interventions", e.interventions},
            {"segments", segments}});
     }
-    out << manifest.dump(2) << "\n";
-  } else if (options.format == "csv") {
+    // Text from someone else's file may not be UTF-8: replaced (U+FFFD) rather than failing the export.
+    out << manifest.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else {
     out << "file,status,ticks,duration_s,task,success,notes,tags,operator,interventions,segment_start,"
            "segment_end,segment_text\n";
-    for (const EpisodeEntry& e : entries) {
-      if (e.status == EpisodeStatus::Damaged) continue;
-      EpisodeLabels labels = readLabels((fs::path(dataset.path()) / e.file).string());
+    for (const auto& [e, labels] : exported) {
       std::string tags;
       for (const std::string& t : labels.tags)
         tags += (tags.empty() ? "" : ";") + t;
@@ -168,16 +225,19 @@ int runExportManifest(const ExportOptions& options) {
       for (const Segment& s : labels.segments)
         row(std::to_string(s.start), std::to_string(s.end), s.text);
     }
-  } else {
-    std::cerr << "flywheel: --format must be json or csv\n";
-    return 2;
   }
-  if (options.out.empty()) {
-    std::cout << out.str();
-  } else {
-    std::ofstream(options.out) << out.str();
-    std::fprintf(stderr, "Wrote %s (%zu episodes)\n", options.out.c_str(), entries.size());
+  for (const std::string& file : skipped)
+    std::cerr << "  skipped " << file << "\n";
+  const std::string target = options.out.empty() ? "-" : options.out;
+  if (std::string problem = writeWholeFile(target, out.str()); !problem.empty()) {
+    std::cerr << "flywheel: the manifest was not written to "
+              << (options.out.empty() ? std::string("standard output") : options.out) << ": " << problem
+              << "\n";
+    return 1;
   }
+  if (!options.out.empty())
+    std::fprintf(stderr, "Wrote %s (%zu episodes%s)\n", options.out.c_str(), exported.size(),
+                 skipped.empty() ? "" : (", " + std::to_string(skipped.size()) + " skipped").c_str());
   return 0;
 }
 

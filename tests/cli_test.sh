@@ -40,6 +40,71 @@ echo "not hdf5" >"$work/data/episode_9.hdf5"
 check inspect-damaged 1 'episode_9.hdf5: not an HDF5 file' -- "$flywheel" inspect "$work/data/episode_9.hdf5"
 check inspect-missing 1 'no such file' -- "$flywheel" inspect "$work/nothing.hdf5"
 
+# Label text that is not UTF-8 is refused, naming the option, before anything is created or changed:
+# every kind of malformed sequence, through every command that stores text.
+bad_utf8=($'\xff' $'cube \xc0\xaf' $'\xed\xa0\x80' $'\xf4\x90\x80\x80' $'truncated \xe2\x82')
+for i in "${!bad_utf8[@]}"; do
+  text=${bad_utf8[$i]}
+  check "utf8-record-task-$i" 2 '^flywheel: --task: byte [0-9]+ \(0x[0-9a-f]{2}\) is not valid UTF-8' -- "$flywheel" record --rig sim --out "$work/utf8" --seconds 0.2 --fast --task "$text"
+done
+check utf8-record-operator 2 '^flywheel: --operator: byte 1 \(0xff\)' -- "$flywheel" record --rig sim --out "$work/utf8" --seconds 0.2 --fast --operator $'\xff'
+check utf8-record-tag 2 '^flywheel: --tag: byte 3 \(0xe9\)' -- "$flywheel" record --rig sim --out "$work/utf8" --seconds 0.2 --fast --tag ok --tag $'ca\xe9'
+[[ ! -e $work/utf8 ]] && echo "ok   utf8-record-creates-nothing" || { echo "FAIL utf8-record-creates-nothing: $(ls -R "$work/utf8")"; failures=$((failures + 1)); }
+before=$(md5sum <"$work/data/episode_1.hdf5")
+for option in --task --notes --tag; do
+  check "utf8-label$option" 2 "^flywheel: $option: byte 1 \\(0xff\\)" -- "$flywheel" label "$work/data/episode_1.hdf5" "$option" $'\xff'
+done
+check utf8-label-segment 2 '^flywheel: --segment: byte 7' -- "$flywheel" label "$work/data/episode_1.hdf5" --segment $'0:0.5:\xff'
+check utf8-rename-task 2 '^flywheel: --to: byte 1' -- "$flywheel" rename-task "$work/data" --from x --to $'\xff'
+[[ $(md5sum <"$work/data/episode_1.hdf5") == "$before" ]] && echo "ok   utf8-label-changes-nothing" || { echo "FAIL utf8-label-changes-nothing"; failures=$((failures + 1)); }
+check utf8-run-task 2 '^flywheel: --task: byte 1' -- "$flywheel" run --rig sim --policy "$work/none.pt" --task $'\xff' --seconds 0.2 --record "$work/utf8"
+check utf8-run-prompt 2 '^flywheel: --prompt-at: byte 3' -- "$flywheel" run --rig sim --policy "$work/none.pt" --task ok --prompt-at $'1:\xff' --seconds 0.2 --record "$work/utf8"
+[[ ! -e $work/utf8 ]] && echo "ok   utf8-run-creates-nothing" || { echo "FAIL utf8-run-creates-nothing"; failures=$((failures + 1)); }
+unicode_task='ramasser la pièce — 立方体を箱へ 🤖'
+check utf8-valid-accepted 0 'episode_0.hdf5: 10 ticks' -- "$flywheel" record --rig sim --out "$work/unicode" --seconds 0.2 --fast --task "$unicode_task" --operator 'Zoë'
+/usr/bin/python3 -c "
+import h5py, sys
+with h5py.File('$work/unicode/episode_0.hdf5', 'r') as f:
+    task = f.attrs['task']
+    task = task.decode() if isinstance(task, bytes) else task
+    assert task == sys.argv[1], (task, sys.argv[1])
+" "$unicode_task" && echo "ok   utf8-valid-stored-exactly" || { echo "FAIL utf8-valid-stored-exactly"; failures=$((failures + 1)); }
+
+# The outcome printed after a take is the one stored in the file, and it is the scene's at the take's
+# last tick. With the bundled sim rig and seed 1 the cube lands in the bin on tick 388 or 389: a 387-tick
+# take is a failure and a 389-tick one a success, however long the loop runs on before the take is closed.
+for seconds in 7.74 7.78 6.82 6.84; do
+  out=$("$flywheel" record --rig sim --out "$work/outcome-$seconds" --seconds "$seconds" --episodes 3 --fast 2>&1)
+  printed=$(grep -oE 'episode_[0-9]+\.hdf5: .*(success|failure)' <<<"$out" | sed -E 's/^(episode_[0-9]+\.hdf5).*(success|failure)$/\1 \2/')
+  stored=$(/usr/bin/python3 -c "
+import h5py, glob, os
+for path in sorted(glob.glob('$work/outcome-$seconds/episode_*.hdf5')):
+    with h5py.File(path, 'r') as f:
+        print(os.path.basename(path), 'success' if bool(f.attrs['success']) else 'failure')
+")
+  if [[ -n $printed && $printed == "$stored" && $(wc -l <<<"$stored") -eq 3 ]]; then echo "ok   outcome-printed-is-stored ($seconds s: $(echo $stored | tr '\n' ' '))"
+  else echo "FAIL outcome-printed-is-stored ($seconds s): printed [$printed], stored [$stored]"; failures=$((failures + 1)); fi
+  case $seconds in
+    7.74) expected=failure ;;
+    7.78) expected=success ;;
+    *) continue ;;
+  esac
+  [[ $(head -1 <<<"$stored") == "episode_0.hdf5 $expected" ]] && echo "ok   outcome-at-last-tick ($seconds s: $expected)" || { echo "FAIL outcome-at-last-tick ($seconds s): expected $expected, stored $(head -1 <<<"$stored")"; failures=$((failures + 1)); }
+done
+
+# export-manifest reports every failed write, names the episodes it skips, and counts what it wrote.
+check manifest-dev-full 1 'manifest was not written to /dev/full: .*No space left on device' -- "$flywheel" export-manifest "$work/data" --out /dev/full
+check manifest-no-folder 1 'manifest was not written to /nonexistent/m.json: No such file or directory' -- "$flywheel" export-manifest "$work/data" --out /nonexistent/m.json
+check manifest-stdout-full 1 'manifest was not written to standard output' -- bash -c "'$flywheel' export-manifest '$work/data' --format csv >/dev/full"
+check manifest-written 0 "Wrote $work/manifest.json \\(3 episodes, 1 skipped\\)" -- "$flywheel" export-manifest "$work/data" --out "$work/manifest.json"
+check manifest-names-skipped 0 'skipped episode_9.hdf5 \(damaged' -- "$flywheel" export-manifest "$work/data" --out "$work/manifest.json"
+/usr/bin/python3 -c "
+import json
+m = json.load(open('$work/manifest.json'))
+assert [e['file'] for e in m['episodes']] == ['episode_0.hdf5', 'episode_1.hdf5', 'episode_2.hdf5'], m
+" && echo "ok   manifest-lists-what-it-counts" || { echo "FAIL manifest-lists-what-it-counts"; failures=$((failures + 1)); }
+[[ -z $(find "$work" -maxdepth 1 -name '.manifest.json.tmp*') ]] && echo "ok   manifest-no-temporary-left" || { echo "FAIL manifest-no-temporary-left"; failures=$((failures + 1)); }
+
 # Servo hardware: discovery, the emulator, calibration and recording over emulated buses.
 export FLYWHEEL_CONFIG_DIR=$work/config
 check devices 0 'USB-serial adapters' -- "$flywheel" devices
