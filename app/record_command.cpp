@@ -15,6 +15,7 @@
 #include "devices/servo/servo_arm.hpp"
 #include "recorder/dataset_index.hpp"
 #include "recorder/episode_reader.hpp"
+#include "recorder/labels.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -98,6 +99,10 @@ void resetCountdown(double seconds, const TerminalKeys& keys) {
 }  // namespace
 
 int runRecord(const RecordOptions& options) {
+  LabelText text{{"--task", options.task}, {"--operator", options.operatorName}};
+  for (const std::string& tag : options.tags)
+    text.emplace_back("--tag", tag);
+  if (!labelTextIsUtf8(text)) return 2;
   RigConfig config = loadRigConfig(options.rig);
   if (!fastAllowed(config, options.fast)) return 2;
   const auto ticks = static_cast<std::uint64_t>(std::llround(options.seconds * config.recordRateHz));
@@ -126,7 +131,7 @@ int runRecord(const RecordOptions& options) {
   TerminalKeys keys;
   if (keys.active()) std::cout << "  keys: n = save now, r = re-record, q = stop\n";
 
-  int saved = 0;
+  int saved = 0, status = 0;
   bool stop = false;
   for (int episode = 0; episode < options.episodes && !interruptRequested() && !stop; ++episode) {
     if (episode > 0) resetCountdown(resetSeconds, keys);
@@ -147,22 +152,31 @@ int runRecord(const RecordOptions& options) {
     try {
       EpisodeResult result = studio.endTake();
       ++saved;
+      // The outcome printed is the one the file holds: sampled once, at the take's last tick.
       std::cout << "  " << result.path << ": " << result.stats.written << " ticks, "
-                << formatSeconds(result.seconds) << outcomeText(studio.sceneSuccess()) << ", "
+                << formatSeconds(result.seconds) << outcomeText(result.success) << ", "
                 << result.stats.dropped << " dropped";
       for (std::size_t c = 0; c < result.stats.cameras.size(); ++c)
         if (result.stats.cameras[c].repeatedFrames > 0)
           std::cout << ", " << studio.config().cameras[c].name << " repeated "
                     << result.stats.cameras[c].repeatedFrames;
-      std::cout << "\n";
+      std::cout << (result.complete ? "" : ", saved as incomplete") << "\n";
+      if (!result.complete) {
+        std::cerr << "flywheel: the take was cut short: " << result.stopReason << "\n  " << result.path
+                  << " keeps what was recorded up to then, marked incomplete with the reason.\n";
+        status = 1;
+        break;
+      }
     } catch (const RecorderError& e) {
       std::cerr << "flywheel: recording stopped: " << e.what()
                 << "\n  what was written up to then is kept; earlier episodes are untouched.\n";
-      return 1;
+      status = 1;
+      break;
     }
     if (std::string error = studio.loop().status().error; !error.empty()) {
       std::cerr << "flywheel: the control loop stopped: " << error << "\n";
-      return 1;
+      status = 1;
+      break;
     }
   }
   studio.stop();
@@ -171,8 +185,8 @@ int runRecord(const RecordOptions& options) {
             << ". Control loop: " << std::lround(stats.achievedRateHz) << " Hz achieved of "
             << std::lround(studio.config().controlRateHz) << " Hz, jitter p99 "
             << std::lround(stats.jitterP99 * 1e6) << " us, " << stats.overruns << " overruns.\n";
-  printBusCounters(studio);
-  return interruptRequested() ? 130 : 0;
+  printBusCounters(studio);  // on every path: what each bus went through is the first clue after an error
+  return status != 0 ? status : interruptExitCode(0);
 }
 
 int runDemo(const std::string& rig, const std::string& out) {
@@ -209,6 +223,13 @@ void savePngs(const EpisodeReader& reader, const EpisodeSummary& summary, const 
 int runInspect(const std::string& path, const std::string& framesFolder, std::size_t tick) {
   EpisodeReader reader(path);
   EpisodeSummary s = reader.summary();
+  if (s.problem.empty()) {
+    try {
+      readLabelsOf(reader.file());  // damaged labels make the episode damaged, as in `list`
+    } catch (const std::exception& e) {
+      s.problem = e.what();
+    }
+  }
   std::printf("%s\n", s.path.c_str());
   std::printf("  task        %s\n", s.task.c_str());
   std::printf("  rig         %s%s\n", s.rigName.c_str(), s.sim ? " (simulated)" : "");
@@ -228,6 +249,10 @@ int runInspect(const std::string& path, const std::string& framesFolder, std::si
     for (auto dim : d.shape)
       shape += (shape.empty() ? "" : ", ") + std::to_string(dim);
     std::printf("    %-42s [%s] %s\n", d.path.c_str(), shape.c_str(), d.dtype.c_str());
+  }
+  if (!s.problem.empty()) {  // what could be read is shown above; nothing past the damage is read
+    std::printf("  damaged     %s\n", s.problem.c_str());
+    return 1;
   }
   if (!framesFolder.empty()) savePngs(reader, s, framesFolder, tick);
   return 0;

@@ -21,6 +21,9 @@ Studio::Studio(RigConfig config, bool fasterThanRealTime)
       loop_(std::make_unique<ControlLoop>(rig_->config(), rig_->devices(), *clock_)),
       recorder_(fasterThanRealTime) {
   loop_->setSink(&recorder_);
+  // The outcome is sampled with every recorded tick, on the loop thread: the one stored and printed is
+  // the scene's at the take's last tick, not whatever it became by the time the take was closed.
+  recorder_.setOutcomeProbe([this] { return sceneSuccess(); });
 }
 
 Studio::~Studio() {
@@ -47,6 +50,7 @@ std::string Studio::beginTake(const DatasetFolder& dataset, const TakeOptions& o
   info.jpegQuality = options.jpegQuality;
   info.policy = options.policy;
   takeDataset_ = dataset.path();
+  loopErrorAtBegin_ = loop_->status().error;
   if (!clock_->isRealTime()) {
     // Faster than real time the loop thread also renders the cameras: pause it while the scene changes,
     // so that the take starts on the tick right after the reset, every time.
@@ -63,15 +67,24 @@ std::string Studio::beginTake(const DatasetFolder& dataset, const TakeOptions& o
 }
 
 EpisodeResult Studio::endTake() {
-  std::optional<bool> success = sceneSuccess();
+  // A control loop stopped by an error (a bus that went away) cuts the take short: saved as incomplete.
+  std::string stopReason;
+  if (std::string error = loop_->status().error; !error.empty() && error != loopErrorAtBegin_)
+    stopReason = "the control loop stopped: " + error;
+  EpisodeResult result;
   try {
-    EpisodeResult result = recorder_.end(success);
-    DatasetIndex(takeDataset_).update(result.path);
-    return result;
+    result = recorder_.endWithSampledOutcome(stopReason);
   } catch (const RecorderError&) {
-    DatasetIndex(takeDataset_).rebuild();  // the failed take is listed for what it is
+    // The take's own error is what the operator needs; a disk too full to rewrite the index as well must
+    // not replace it (the index is rebuilt from the files next time).
+    try {
+      DatasetIndex(takeDataset_).rebuild();  // the failed take is listed for what it is
+    } catch (const std::exception&) {
+    }
     throw;
   }
+  DatasetIndex(takeDataset_).update(result.path);
+  return result;
 }
 
 std::string Studio::discardTake() {

@@ -38,7 +38,8 @@ class Studio {
   // cube position and operator plan drawn from the seed. Returns the episode's path.
   std::string beginTake(const DatasetFolder& dataset, const TakeOptions& options);
   // Finishes the file and records it in the dataset index; on the simulated rig `success` says whether
-  // the cube ended in the bin. Throws RecorderError if the take failed (what was written is kept).
+  // the cube ended in the bin at the take's last tick. A take cut short by a bus or camera error is saved
+  // as incomplete with the reason. Throws RecorderError if writing failed (what was flushed is kept).
   EpisodeResult endTake();
   // Re-record: the current take's file is deleted (and its number reused). Returns its path.
   std::string discardTake();
@@ -60,6 +61,7 @@ class Studio {
   std::unique_ptr<ControlLoop> loop_;
   EpisodeRecorder recorder_;
   std::string takeDataset_;
+  std::string loopErrorAtBegin_;  // an error from before this take does not cut it short
 };
 
 }  // namespace flywheel

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "core/utf8.hpp"
+
 namespace flywheel {
 
 EpisodeRecorder::~EpisodeRecorder() {
@@ -21,8 +23,21 @@ EpisodeInfo EpisodeRecorder::infoFor(const RigConfig& rig, const std::string& ta
   return info;
 }
 
+void EpisodeRecorder::setOutcomeProbe(std::function<std::optional<bool>()> probe) {
+  std::lock_guard lock(mutex_);
+  outcomeProbe_ = std::move(probe);
+}
+
 std::string EpisodeRecorder::begin(const DatasetFolder& dataset, const EpisodeInfo& info,
                                    std::optional<std::uint64_t> maxTicks, WriterOptions options) {
+  // The labels are JSON inside the file: text that cannot be encoded would leave a stub episode behind.
+  std::vector<std::pair<std::string, std::string>> text{
+      {"task", info.task}, {"operator", info.operatorName}, {"policy", info.policy}};
+  for (const std::string& tag : info.tags)
+    text.emplace_back("tag", tag);
+  for (const auto& [what, value] : text)
+    if (std::string problem = utf8Problem(value); !problem.empty())
+      throw RecorderError("the episode's " + what + ": " + problem + "; nothing was recorded");
   auto writer = dataset.createEpisode(info, options);
   std::string path = writer->path();
   std::lock_guard lock(mutex_);
@@ -33,6 +48,8 @@ std::string EpisodeRecorder::begin(const DatasetFolder& dataset, const EpisodeIn
   ticks_ = 0;
   reachedLength_ = false;
   failure_.clear();
+  writerFailed_ = false;
+  sampledOutcome_ = outcomeProbe_ ? outcomeProbe_() : std::nullopt;
   return path;
 }
 
@@ -55,35 +72,58 @@ std::string EpisodeRecorder::failure() const {
 void EpisodeRecorder::onObservation(const Observation& observation) {
   std::lock_guard lock(mutex_);
   if (!writer_ || reachedLength_ || !failure_.empty()) return;
+  if (std::string error = writer_->error(); !error.empty()) {
+    failure_ = error;
+    writerFailed_ = true;
+    return;
+  }
+  if (!observation.cameraError.empty()) {
+    failure_ = observation.cameraError;  // the take is cut short here, saved as incomplete
+    return;
+  }
   try {
-    if (std::string error = writer_->error(); !error.empty()) throw RecorderError(error);
-    if (!observation.cameraError.empty()) throw RecorderError(observation.cameraError);
     if (blockWhenFull_)
       writer_->pushBlocking(observation);
     else if (!writer_->push(observation))
       return;  // dropped and counted by the writer
   } catch (const std::exception& e) {
-    failure_ = e.what();
+    failure_ = e.what();  // a frame that does not fit the episode's layout: the source's error
     return;
   }
+  if (outcomeProbe_) sampledOutcome_ = outcomeProbe_();
   if (maxTicks_ && ++ticks_ >= *maxTicks_)
     reachedLength_ = true;
   else if (!maxTicks_)
     ++ticks_;
 }
 
-EpisodeResult EpisodeRecorder::end(std::optional<bool> success) {
+EpisodeResult EpisodeRecorder::end(std::optional<bool> success, const std::string& stopReason) {
+  return finish(success, false, stopReason);
+}
+
+EpisodeResult EpisodeRecorder::endWithSampledOutcome(const std::string& stopReason) {
+  return finish(std::nullopt, true, stopReason);
+}
+
+EpisodeResult EpisodeRecorder::finish(std::optional<bool> success, bool sampled, std::string stopReason) {
   std::unique_ptr<EpisodeWriter> writer;
+  std::string failure;
+  bool writerFailed = false;
   {
+    // Taking the writer stops the take growing: the outcome sampled with its last tick is final.
     std::lock_guard lock(mutex_);
     writer = std::move(writer_);
+    failure = failure_;
+    writerFailed = writerFailed_;
+    if (sampled) success = sampledOutcome_;
   }
   if (!writer) throw RecorderError("no episode is being recorded");
-  std::string failure = this->failure();
-  writer->finish(success);  // throws the writer's own error, if it had one
-  if (!failure.empty()) throw RecorderError(failure);
+  if (!failure.empty() && !writerFailed) stopReason = failure;  // the source's own error comes first
+  writer->finish(success, stopReason);  // throws the writer's own error, if it had one
+  if (writerFailed) throw RecorderError(failure);
   WriterStats stats = writer->stats();
-  return {writer->path(), stats, static_cast<double>(stats.written) / fps_};
+  return {writer->path(),     stats,     static_cast<double>(stats.written) / fps_, success,
+          stopReason.empty(), stopReason};
 }
 
 std::string EpisodeRecorder::discard() {

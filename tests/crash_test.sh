@@ -50,8 +50,8 @@ assert index[1]['file'] == 'episode_1.hdf5'
 good=$(md5sum <"$work/full/episode_0.hdf5")
 out=$(bash -c "ulimit -f 150000; exec '$flywheel' record --rig sim --out '$work/full' --seconds 5" 2>&1)
 status=$?
-if [[ $status -eq 1 ]] && grep -q "recording stopped: .*episode_1.hdf5: write failed after" <<<"$out" &&
-  grep -q "earlier episodes are untouched" <<<"$out"; then pass "disk full: clear error"
+if [[ $status -eq 1 ]] && grep -q "recording stopped: .*episode_1.hdf5: write failed after .*(File too large)" <<<"$out" &&
+  grep -q "earlier episodes are untouched" <<<"$out"; then pass "disk full: clear error naming the file and the cause"
 else fail "disk full: exit $status: $out"; fi
 [[ $(md5sum <"$work/full/episode_0.hdf5") == "$good" ]] && pass "disk full: earlier episode intact" || fail "disk full: earlier episode changed"
 "$python" -c "
@@ -59,6 +59,66 @@ import h5py
 with h5py.File('$work/full/episode_1.hdf5', 'r') as f:
     assert f['/action'].shape[0] > 5, f['/action'].shape
 " && pass "disk full: what was written is readable" || fail "disk full: partial episode unreadable"
+
+# 2b. A disk that is really full (a 100 MiB tmpfs in a private mount namespace, where the system allows
+# one): the message names the episode and the cause, and is not replaced by the index.json rewrite that
+# fails next on the same full disk; what was flushed stays readable.
+if unshare -rm true 2>/dev/null; then
+  mkdir -p "$work/tiny"
+  out=$(unshare -rm bash -c "
+    mount -t tmpfs -o size=100m tmpfs '$work/tiny' || { echo 'no tmpfs'; exit 0; }
+    '$flywheel' record --rig sim --out '$work/tiny/d' --seconds 0.1 --fast >/dev/null 2>&1 || echo 'first take failed'
+    '$flywheel' record --rig sim --out '$work/tiny/d' --seconds 5 2>&1
+    echo \"status=\$?\"
+    $python -c \"
+import h5py
+with h5py.File('$work/tiny/d/episode_1.hdf5', 'r') as f:
+    assert f['/action'].shape[0] > 5 and not bool(f.attrs['complete']), f['/action'].shape
+print('partial episode readable')
+\" 2>&1" 2>&1)
+  if grep -q 'no tmpfs' <<<"$out"; then echo "skip real full disk: tmpfs cannot be mounted here"
+  else
+    grep -q "status=1" <<<"$out" && grep -q "recording stopped: .*episode_1.hdf5: write failed after [0-9]* ticks: .*(disk full: 0 MiB free)" <<<"$out" &&
+      ! grep -q "recording stopped: .*index.json" <<<"$out" && pass "real full disk: the take's own error, not the index's" || fail "real full disk: $out"
+    grep -q "partial episode readable" <<<"$out" && pass "real full disk: what was flushed is readable" || fail "real full disk, partial episode: $out"
+  fi
+else
+  echo "skip real full disk: unshare -rm is not allowed here"
+fi
+
+# 2c. A bus that goes away mid-take (the follower's emulator process ends, as an unplugged adapter): the
+# take is saved as incomplete with the reason, the bus counters are printed, the exit status is 1. (On a
+# loaded machine the leader's bus can be the one that fails first: the same path, so either counts.)
+export FLYWHEEL_CONFIG_DIR=$work/config
+sed '/name: follower/,/joints:/ s|port: emulator|port: '"$work"'/follower-link|' "$(dirname "$0")/../resources/rigs/koch-emulated.yaml" >"$work/unplug.yaml"
+"$flywheel" emulate --model xl430-w250 --ids 1-6 --link "$work/follower-link" >/dev/null 2>&1 &
+emulator=$!
+for _ in $(seq 200); do [[ -e $work/follower-link ]] && break; sleep 0.05; done
+"$flywheel" record --rig "$work/unplug.yaml" --out "$work/unplug" --seconds 60 >"$work/unplug.log" 2>&1 &
+recorder=$!
+for _ in $(seq 400); do [[ -e $work/unplug/episode_0.hdf5 ]] && break; sleep 0.05; done
+sleep 1
+kill $emulator
+wait $emulator 2>/dev/null
+wait $recorder
+status=$?
+out=$(cat "$work/unplug.log")
+[[ $status -eq 1 ]] && grep -q "episode_0.hdf5: [0-9]* ticks, .*saved as incomplete" <<<"$out" &&
+  grep -q "the take was cut short: the control loop stopped: " <<<"$out" &&
+  pass "unplugged bus: take saved as incomplete, reason given" || fail "unplugged bus: exit $status: $out"
+grep -q "bus of 'follower' (.*follower-link): [0-9]* transactions, .* failed" <<<"$out" &&
+  pass "unplugged bus: bus counters printed" || fail "unplugged bus: no bus counters: $out"
+"$python" -c "
+import h5py, json
+with h5py.File('$work/unplug/episode_0.hdf5', 'r') as f:
+    assert not bool(f.attrs['complete']), 'marked complete'
+    reason = f.attrs['stop_reason']
+    reason = reason.decode() if isinstance(reason, bytes) else reason
+    assert reason.startswith('the control loop stopped: '), reason
+    assert f['/action'].shape[0] > 0, f['/action'].shape
+index = json.load(open('$work/unplug/index.json'))['episodes']
+assert index[0]['status'] == 'incomplete', index
+" && pass "unplugged bus: file and index say incomplete, with stop_reason" || fail "unplugged bus: file or index wrong"
 
 # 3. A damaged file beside good ones is listed as damaged; the rest work.
 head -c 5000 "$work/full/episode_0.hdf5" >"$work/full/episode_7.hdf5"

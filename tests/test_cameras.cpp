@@ -11,6 +11,7 @@
 #include "devices/rig.hpp"
 #include "recorder/episode_reader.hpp"
 #include "recorder/episode_recorder.hpp"
+#include "recorder/h5.hpp"
 
 using namespace flywheel;
 
@@ -45,7 +46,8 @@ double meanLevel(const Image& image) {
 
 struct Recording {
   std::string path;
-  std::string failure;
+  std::string failure;  // why the take was cut short (saved as incomplete), or a write error
+  bool complete = false;
   WriterStats stats;
 };
 
@@ -66,7 +68,10 @@ Recording recordClip(const RigConfig& config, const QTemporaryDir& dir, std::uin
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   loop.stop();
   try {
-    result.stats = recorder.end(std::nullopt).stats;
+    EpisodeResult ended = recorder.end(std::nullopt);
+    result.stats = ended.stats;
+    result.complete = ended.complete;
+    result.failure = ended.stopReason;
   } catch (const RecorderError& e) {
     result.failure = e.what();
   }
@@ -83,6 +88,7 @@ class CameraTest : public QObject {
     RigConfig config = rigWithClip(makeClip(dir, 40));
     Recording recording = recordClip(config, dir, 60);  // 1.2 s at 50 Hz of a 25 fps clip
     QVERIFY2(recording.failure.empty(), recording.failure.c_str());
+    QVERIFY(recording.complete);
     EpisodeReader reader(recording.path);
     QCOMPARE(reader.summary().ticks, std::size_t(60));
     double previous = -1.0;
@@ -111,6 +117,12 @@ class CameraTest : public QObject {
              recording.failure.c_str());
     EpisodeSummary s = EpisodeReader(recording.path).summary();
     QVERIFY2(s.ticks > 5 && s.ticks < 100, qPrintable(QString("%1 ticks kept").arg(s.ticks)));
+    // Cut short by the camera: saved, but as incomplete, with the reason in the file.
+    QVERIFY(!recording.complete);
+    QVERIFY(!s.complete);
+    h5::Handle file = h5::file(H5Fopen(recording.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    QVERIFY(h5::hasAttribute(file, "stop_reason"));
+    QCOMPARE(h5::readStringAttribute(file, "stop_reason"), recording.failure);
   }
 
   void missingDeviceIsNamed() {

@@ -143,7 +143,7 @@ void RecordView::finishTake() {
   try {
     EpisodeResult result = studio_.endTake();
     lastSaved_ = QString::fromStdString(result.path);
-    auto success = studio_.sceneSuccess();
+    const std::optional<bool>& success = result.success;  // the outcome stored in the file
     QString outcome = success ? (*success ? ", success" : ", failure") : QString();
     Q_EMIT message(QString("Saved %1: %2 ticks, %3 s%4, %5 dropped")
                        .arg(QFileInfo(lastSaved_).fileName())
@@ -151,6 +151,12 @@ void RecordView::finishTake() {
                        .arg(result.seconds, 0, 'f', 1)
                        .arg(outcome)
                        .arg(result.stats.dropped));
+    if (!result.complete) {  // a bus or camera error cut it short: the series stops here
+      phase_ = Phase::Idle;
+      Q_EMIT failed(QString("Take cut short, saved as incomplete: %1").arg(result.stopReason.c_str()));
+      updateControls();
+      return;
+    }
   } catch (const std::exception& e) {
     phase_ = Phase::Idle;
     Q_EMIT failed(QString("Recording stopped: %1 (what was written is kept)").arg(e.what()));
