@@ -108,7 +108,8 @@ int main(int argc, char** argv) {
   LabelOptions label;
   auto* labelCmd =
       cli.add_subcommand("label", "Set the task, success, notes, tags and language segments of episodes.");
-  labelCmd->add_option("FILES", label.files, "Episode files")->required()->check(CLI::ExistingFile);
+  // Not checked here: each file that cannot be labelled is reported and the others are still labelled.
+  labelCmd->add_option("FILES", label.files, "Episode files")->required();
   labelCmd->add_option("--task", label.task, "The language instruction");
   labelCmd->add_option("--success", label.success, "yes, no or unknown")
       ->check(CLI::IsMember({"yes", "no", "unknown"}));

@@ -12,8 +12,11 @@
 #include "app/gui/segment_timeline.hpp"
 #include "app/gui/setup_view.hpp"
 #include "devices/servo/servo_emulator.hpp"
+#include "h5py_edit.hpp"
 #include "recorder/episode_reader.hpp"
+#include "recorder/episode_recorder.hpp"
 #include "recorder/labels.hpp"
+#include "sim_harness.hpp"
 
 using namespace flywheel;
 using namespace flywheel::gui;
@@ -175,6 +178,35 @@ class GuiTest : public QObject {
 
   // The Run Policy view: a TorchScript model drives the simulated arm, the operator takes over with T and
   // hands back with the button; the recorded run says when the human was in control.
+  void opensOnAFolderWhoseFirstEpisodeIsDamaged() {
+    QTemporaryDir dir;
+    {
+      DatasetFolder dataset(dir.path().toStdString());
+      RigConfig config = loadRigConfig("sim");
+      testing::SimHarness harness(config);
+      EpisodeRecorder recorder(true);
+      harness.loop->setSink(&recorder);
+      for (int take = 0; take < 2; ++take) {
+        recorder.begin(dataset, EpisodeRecorder::infoFor(config, "stack"), 20);
+        harness.loop->runTicks(20);
+        recorder.end(true);
+      }
+    }
+    const QString damaged = dir.filePath("episode_0.hdf5"), good = dir.filePath("episode_1.hdf5");
+    QVERIFY(testing::h5pyEdit(damaged.toStdString(), "del f['observations/qpos']"));
+    auto window = openWindow("sim", dir);  // used to refuse to start: "no dataset /observations/qpos"
+    QVERIFY(window);
+    ReviewView* review = window->reviewView();
+    QCOMPARE(review->episodesTable()->rowCount(), 2);
+    QCOMPARE(review->episodesTable()->item(0, 1)->text(), QString("damaged"));
+    QCOMPARE(review->episodesTable()->item(0, 3)->text(), QString("no dataset /observations/qpos"));
+    QVERIFY(review->currentPath().isEmpty());  // the damaged episode was not opened
+    QVERIFY(!review->openEpisode(damaged));
+    review->episodesTable()->selectRow(1);
+    QTRY_COMPARE(review->currentPath(), good);
+    QCOMPARE(review->episodesTable()->item(1, 1)->text(), QString("complete"));
+  }
+
   void runsAPolicyAndTakesOver() {
     QTemporaryDir dir;
     const QString model = dir.filePath("policy.pt");

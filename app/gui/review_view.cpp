@@ -247,7 +247,11 @@ void ReviewView::buildUi() {
 }
 
 void ReviewView::reloadEpisodes() {
-  std::vector<EpisodeEntry> entries = DatasetIndex(dataset_.path()).rebuild();
+  std::string notWritten;
+  std::vector<EpisodeEntry> entries = DatasetIndex(dataset_.path()).scan(notWritten);
+  if (!notWritten.empty() && notWritten != indexNotWritten_)  // said once, not on every reload
+    Q_EMIT message(QString("Read-only dataset: index.json left as it was (%1)").arg(q(notWritten)));
+  indexNotWritten_ = notWritten;
   episodes_->setSortingEnabled(false);
   episodes_->setRowCount(static_cast<int>(entries.size()));
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -258,8 +262,7 @@ void ReviewView::reloadEpisodes() {
     episodes_->setItem(row, 0, number);
     episodes_->setItem(row, 1, new QTableWidgetItem(nameOf(e.status)));
     episodes_->setItem(row, 2, new SortableItem(QString::number(e.duration, 'f', 1), e.duration));
-    episodes_->setItem(row, 3,
-                       new QTableWidgetItem(e.status == EpisodeStatus::Damaged ? q(e.problem) : q(e.task)));
+    episodes_->setItem(row, 3, new QTableWidgetItem(readable(e.status) ? q(e.task) : q(e.problem)));
     episodes_->setItem(row, 4, new QTableWidgetItem(e.success ? (*e.success ? "yes" : "no") : "?"));
     episodes_->setItem(row, 5, new QTableWidgetItem(e.labelled() ? "yes" : "no"));
     episodes_->setItem(row, 6,
@@ -268,7 +271,9 @@ void ReviewView::reloadEpisodes() {
     if (e.status != EpisodeStatus::Complete)
       for (int c = 0; c < episodes_->columnCount(); ++c)
         episodes_->item(row, c)->setForeground(e.status == EpisodeStatus::Damaged ? QColor(200, 50, 50)
-                                                                                  : QColor(200, 140, 0));
+                                               : e.status == EpisodeStatus::Incomplete
+                                                   ? QColor(200, 140, 0)
+                                                   : QColor(120, 120, 120));
   }
   episodes_->setSortingEnabled(true);
   episodes_->sortItems(0, Qt::AscendingOrder);
@@ -278,13 +283,19 @@ void ReviewView::reloadEpisodes() {
 
 bool ReviewView::openEpisode(const QString& path) {
   player_.stop();
+  // Everything is read and checked before the view changes: a damaged file leaves the view as it was.
+  std::vector<double> qpos;
   try {
     auto reader = std::make_unique<EpisodeReader>(path.toStdString());
-    summary_ = reader->summary();
-    saved_ = readLabels(path.toStdString());
+    EpisodeSummary summary = reader->summary();
+    if (!summary.problem.empty()) throw RecorderError("damaged (" + summary.problem + ")");
+    EpisodeLabels labels = readLabelsOf(reader->file());
+    qpos = reader->readDoubles("/observations/qpos");
+    summary_ = std::move(summary);
+    saved_ = std::move(labels);
     reader_ = std::move(reader);
   } catch (const std::exception& e) {
-    Q_EMIT message(QString("Cannot open %1: %2").arg(path, e.what()));
+    Q_EMIT message(QString("Cannot open %1: %2").arg(QFileInfo(path).fileName(), e.what()));
     return false;
   }
   path_ = path;
@@ -313,7 +324,7 @@ bool ReviewView::openEpisode(const QString& path) {
   }
   const double duration = summary_.fps > 0 ? static_cast<double>(summary_.ticks) / summary_.fps : 0.0;
   timeline_->setEpisode(duration, saved_.segments, interventions);
-  plot_->setData(reader_->readDoubles("/observations/qpos"), summary_.joints);
+  plot_->setData(std::move(qpos), summary_.joints);
   player_.setInterval(summary_.fps > 0 ? static_cast<int>(1000.0 / summary_.fps) : 20);
   scrubber_->setRange(0, std::max<int>(0, static_cast<int>(summary_.ticks) - 1));
   showLabels(saved_);
@@ -376,16 +387,25 @@ bool ReviewView::save() {
     DatasetIndex(dataset_.path()).update(path_.toStdString());
   } catch (const std::exception& e) {
     Q_EMIT message(QString("Not saved: %1").arg(e.what()));
-    reader_ = std::make_unique<EpisodeReader>(path_.toStdString());
+    reopen();
     return false;
   }
-  reader_ = std::make_unique<EpisodeReader>(path_.toStdString());
+  reopen();
   saved_ = edited;
   undo_.clear();
   const QString saved = path_;
   reloadEpisodes();
   Q_EMIT message(QString("Saved the labels of %1").arg(QFileInfo(saved).fileName()));
   return true;
+}
+
+void ReviewView::reopen() {
+  try {
+    reader_ = std::make_unique<EpisodeReader>(path_.toStdString());
+  } catch (const std::exception& e) {  // someone else took the file meanwhile: nothing to play
+    reader_.reset();
+    Q_EMIT message(QString("Cannot reopen %1: %2").arg(QFileInfo(path_).fileName(), e.what()));
+  }
 }
 
 void ReviewView::seek(int tick) {

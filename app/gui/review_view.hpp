@@ -54,6 +54,7 @@ class ReviewView : public QWidget {
   void remember();  // pushes the current labels onto the undo stack
   void seek(int tick);
   void togglePlay();
+  void reopen();  // after a save: the reader had to let go of the file
 
   const DatasetFolder& dataset_;
   QString path_;
@@ -61,7 +62,8 @@ class ReviewView : public QWidget {
   EpisodeSummary summary_;
   EpisodeLabels saved_;
   std::vector<EpisodeLabels> undo_;
-  bool showing_ = false;  // while fields are filled in programmatically
+  bool showing_ = false;         // while fields are filled in programmatically
+  std::string indexNotWritten_;  // why index.json could not be replaced, once said
 
   QTableWidget* episodes_ = nullptr;
   std::vector<FrameView*> frames_;
