@@ -312,6 +312,23 @@ class RecorderTest : public QObject {
     QCOMPARE(index.read().size(), std::size_t(1));
   }
 
+  // Stored text must be UTF-8: refused before the file exists, so no stub episode is left behind.
+  void textThatIsNotUtf8CreatesNoEpisode() {
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.filePath("data").toStdString());
+    EpisodeRecorder recorder;
+    EpisodeInfo info = EpisodeRecorder::infoFor(loadRigConfig("sim"), "cube \xff");
+    QVERIFY_THROWS_EXCEPTION(RecorderError, recorder.begin(dataset, info, 10));
+    info.task = "ok";
+    info.operatorName = "\xc0\xaf";
+    QVERIFY_THROWS_EXCEPTION(RecorderError, recorder.begin(dataset, info, 10));
+    info.operatorName = "Zoë";
+    info.tags = {"fine", "\xed\xa0\x80"};
+    QVERIFY_THROWS_EXCEPTION(RecorderError, recorder.begin(dataset, info, 10));
+    QVERIFY(!recorder.recording());
+    QVERIFY(dataset.episodePaths().empty());
+  }
+
   void writerRefusesMismatchedObservations() {
     QTemporaryDir dir;
     EpisodeInfo info = EpisodeRecorder::infoFor(loadRigConfig("sim"), "x");
