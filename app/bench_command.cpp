@@ -204,21 +204,31 @@ void benchWriterThroughput(const std::filesystem::path& folder, std::uint64_t ti
     ::close(fd);
     return wallSeconds() - start;
   };
-  // Alternated, best of two each: the disk is shared and still busy with what came before.
-  double plainSeconds = 1e9, writerSeconds = 1e9, bytes = 0.0;
-  for (int round = 0; round < 2; ++round) {
-    plainSeconds = std::min(plainSeconds, timePlain());
+  // Alternated, several rounds: the disk and the page cache are shared and still busy with what came
+  // before, so one round says little. The median and the spread (min-max) are reported; ./studio bench
+  // pairs each round with one of the h5py baseline.
+  constexpr int kRounds = 5;
+  std::vector<double> plainSeconds, writerSeconds, ratios;
+  double bytes = 0.0;
+  for (int round = 0; round < kRounds; ++round) {
+    plainSeconds.push_back(timePlain());
     std::filesystem::remove(plain);
-    writerSeconds = std::min(writerSeconds, timeWriter());
+    writerSeconds.push_back(timeWriter());
     bytes = static_cast<double>(std::filesystem::file_size(episode));
     std::filesystem::remove(episode);
+    ratios.push_back(plainSeconds.back() / writerSeconds.back());
   }
   const double mib = bytes / (1024.0 * 1024.0);
-  std::printf("\nwriter alone, %llu sim-aloha ticks (%.0f MiB), synced to disk at the end\n",
-              static_cast<unsigned long long>(ticks), mib);
-  std::printf("  flywheel writer      %7.1f MiB/s\n", mib / writerSeconds);
-  std::printf("  plain write() calls  %7.1f MiB/s\n", mib / plainSeconds);
-  std::printf("  writer / plain       %7.2f\n", plainSeconds / writerSeconds);
+  std::printf("\nwriter alone, %llu sim-aloha ticks (%.0f MiB), synced to disk at the end, %d rounds\n",
+              static_cast<unsigned long long>(ticks), mib, kRounds);
+  for (int round = 0; round < kRounds; ++round)
+    std::printf("  round %d: flywheel writer %7.1f MiB/s, plain write() %7.1f MiB/s\n", round + 1,
+                mib / writerSeconds[static_cast<std::size_t>(round)],
+                mib / plainSeconds[static_cast<std::size_t>(round)]);
+  std::printf("  flywheel writer      %7.1f MiB/s (median)\n", mib / percentile(writerSeconds, 0.5));
+  std::printf("  plain write() calls  %7.1f MiB/s (median)\n", mib / percentile(plainSeconds, 0.5));
+  std::printf("  writer / plain       %7.2f (median; %.2f-%.2f)\n", percentile(ratios, 0.5),
+              percentile(ratios, 0.0), percentile(ratios, 1.0));
 }
 
 }  // namespace

@@ -46,7 +46,7 @@ def main(ticks: int, folder: str) -> None:
     seconds = time.monotonic() - start
     mib = os.path.getsize(path) / 2**20
     os.remove(path)
-    print(f"  h5py, ALOHA's way     {mib / seconds:7.1f} MiB/s  ({mib:.0f} MiB written in {seconds:.1f} s after the episode)")
+    print(f"  h5py, ALOHA's way     {mib / seconds:7.1f} MiB/s  ({mib:.0f} MiB written in {seconds:.2f} s after the episode)")
 
 
 if __name__ == "__main__":
