@@ -50,6 +50,28 @@ grep -q "episode_0.hdf5: [0-9]* ticks" "$work/record-sigterm.log" && grep -q "Sa
 signal_take record-sigint INT 130 "$work/int" -- "$flywheel" record --rig sim --out "$work/int" --seconds 60
 signal_take record-fast-sigterm TERM 143 "$work/fast" -- "$flywheel" record --rig sim --out "$work/fast" --seconds 600 --fast
 
+# A background job of an interactive shell (`flywheel record ... &`, then `kill %1`): it must not touch
+# the terminal (SIGTTOU would stop it, and a stopped process does not act on SIGTERM), so it records,
+# and one SIGTERM ends it. `script` gives the shell a terminal and job control.
+if command -v script >/dev/null; then
+  cat >"$work/background.sh" <<SH
+set -m
+'$flywheel' record --rig sim --out '$work/bg' --seconds 60 >'$work/bg.log' 2>&1 &
+echo \$! >'$work/bg.pid'
+for _ in \$(seq 300); do [[ -e '$work/bg/episode_0.hdf5' ]] && break; sleep 0.1; done
+sleep 1
+kill -TERM %1
+wait %1
+echo "status=\$?" >>'$work/bg.log'
+SH
+  timeout 120 script -qec "bash -i '$work/background.sh'" /dev/null >/dev/null 2>&1 </dev/null
+  kill -9 "$(cat "$work/bg.pid")" 2>/dev/null && fail "background job: still there (stopped?) after one SIGTERM"
+  grep -q "status=143" "$work/bg.log" && grep -q "episode_0.hdf5: [0-9]* ticks" "$work/bg.log" &&
+    pass "background job: records, and one SIGTERM ends it (exit 143)" || fail "background job: $(cat "$work/bg.log")"
+else
+  echo "skip background job: no script(1) here"
+fi
+
 "$python" "$here/policy/make_test_model.py" "$work/model.pt" >/dev/null || exit 1
 signal_take run-sigterm TERM 143 "$work/run" -- "$flywheel" run --rig sim --policy "$work/model.pt" --task "pick up the cube" --seconds 60 --record "$work/run"
 grep -q "Saved .*episode_0.hdf5" "$work/run-sigterm.log" && pass "run-sigterm: the run's episode is saved" || fail "run-sigterm: $(cat "$work/run-sigterm.log")"
