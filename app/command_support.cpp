@@ -96,13 +96,15 @@ std::string writeWholeFile(const std::string& path, const std::string& text) {
     return writeAllAndClose(fd, text, false);
   }
   namespace fs = std::filesystem;
-  const fs::path target(path);
+  std::error_code ignored;
+  const fs::path resolved = fs::weakly_canonical(path, ignored);  // through a symlink, not over it
+  const fs::path target = resolved.empty() ? fs::path(path) : resolved;
   const fs::path temporary =
       target.parent_path() / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()));
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return std::strerror(errno);  // no such folder, or not writable
   std::string problem = writeAllAndClose(fd, text, true);
-  if (problem.empty() && ::rename(temporary.c_str(), path.c_str()) != 0) problem = systemError("rename");
+  if (problem.empty() && ::rename(temporary.c_str(), target.c_str()) != 0) problem = systemError("rename");
   if (!problem.empty()) ::unlink(temporary.c_str());
   return problem;
 }
