@@ -3,6 +3,8 @@
 
 #include <QProcess>
 #include <QTemporaryDir>
+#include <filesystem>
+#include <fstream>
 
 #include "app/gui/camera_tile.hpp"
 #include "app/gui/main_window.hpp"
@@ -205,6 +207,26 @@ class GuiTest : public QObject {
     review->episodesTable()->selectRow(1);
     QTRY_COMPARE(review->currentPath(), good);
     QCOMPARE(review->episodesTable()->item(1, 1)->text(), QString("complete"));
+  }
+
+  // A dataset whose index cannot be replaced (a full disk: the temporary file is /dev/full) still opens
+  // in the Review view, which says so once and leaves index.json as it was.
+  void reviewSaysOnceWhenTheIndexCannotBeWritten() {
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    const std::string index = dir.filePath("index.json").toStdString();
+    std::ofstream(index) << "{}";
+    std::filesystem::create_symlink("/dev/full", index + ".tmp");
+    ReviewView review(dataset);
+    QSignalSpy messages(&review, &ReviewView::message);
+    QTRY_COMPARE(messages.count(), 1);
+    QVERIFY2(messages.at(0).at(0).toString().contains("index.json left as it was"),
+             qPrintable(messages.at(0).at(0).toString()));
+    std::filesystem::create_symlink("/dev/full", index + ".tmp");
+    review.reloadEpisodes();
+    QTest::qWait(50);
+    QCOMPARE(messages.count(), 1);
+    QCOMPARE(testing::fileBytes(index), std::string("{}"));
   }
 
   void runsAPolicyAndTakesOver() {

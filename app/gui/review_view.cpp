@@ -249,8 +249,12 @@ void ReviewView::buildUi() {
 void ReviewView::reloadEpisodes() {
   std::string notWritten;
   std::vector<EpisodeEntry> entries = DatasetIndex(dataset_.path()).scan(notWritten);
-  if (!notWritten.empty() && notWritten != indexNotWritten_)  // said once, not on every reload
-    Q_EMIT message(QString("Read-only dataset: index.json left as it was (%1)").arg(q(notWritten)));
+  if (!notWritten.empty() && notWritten != indexNotWritten_) {  // said once, not on every reload
+    const QString text = QString("Read-only dataset: index.json left as it was (%1)").arg(q(notWritten));
+    // Queued: the first reload runs in the constructor, before anyone is connected to message().
+    QMetaObject::invokeMethod(
+        this, [this, text] { Q_EMIT message(text); }, Qt::QueuedConnection);
+  }
   indexNotWritten_ = notWritten;
   episodes_->setSortingEnabled(false);
   episodes_->setRowCount(static_cast<int>(entries.size()));

@@ -3,14 +3,15 @@
 # command and the Review view list the bad ones with a reason, keep working on the good ones, never crash,
 # and leave every file byte-identical (`label` changes only the episode it labels). Then the same folder
 # read-only (run as nobody) and on a full disk (index.json.tmp is /dev/full): the read-only commands still
-# work, leave index.json as it was and say so once.
+# work, leave index.json as it was and say so once. Last, `list` during a recording in another process.
 # Usage: damaged_corpus_test.sh FLYWHEEL
 set -uo pipefail
-fw=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
+fw=$work/flywheel  # a copy: a rebuild relinking the original mid-test cannot pull it away
+cp "$1" "$fw"
 export QT_QPA_PLATFORM=offscreen FLYWHEEL_CONFIG_DIR="$work/config"
 d=$work/data
 failures=0
@@ -107,6 +108,11 @@ if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
       [[ $(grep -c "index.json left as it was" "$work/err") == 1 ]] || fail "$cmd read-only: $(cat "$work/err")"
     fi
   done
+  mkdir -p "$work/nobody" && chown 65534 "$work/nobody"
+  HOME=$work/nobody FLYWHEEL_CONFIG_DIR=$work/nobody XDG_RUNTIME_DIR=$work/nobody \
+    run setpriv --reuid=65534 --regid=65534 --clear-groups "$fw" gui --rig sim --out "$d" \
+    --screenshots "$work/nobody/shots" --delay 1 || fail "gui read-only exited $?"
+  [[ -s $work/nobody/shots/review-1280x800.png ]] || fail "gui read-only saved no Review screenshot"
   grep -q "^episode_0.hdf5 *complete" <(setpriv --reuid=65534 --regid=65534 --clear-groups "$fw" list "$d" 2>/dev/null) ||
     fail "list as nobody does not list episode_0"
   [[ ! -e $d/index.json ]] || fail "index.json written in a read-only folder"
@@ -123,6 +129,19 @@ grep -q "^episode_50.hdf5 *complete" "$work/out" || fail "list on a full disk do
 [[ $(cat "$d/index.json") == '{"version": 1, "episodes": []}' ]] || fail "index.json changed on a full disk"
 rm -f "$d/index.json.tmp"
 [[ $before == "$(checksums)" ]] || fail "the read-only and full-disk runs changed a file"
+
+# A take in progress, seen from another process: `recording`, never `damaged`, in the list and the index.
+live=$work/live
+"$fw" record --rig sim --out "$live" --seconds 60 >"$work/live.log" 2>&1 &
+recorder=$!
+while [[ ! -e $live/episode_0.hdf5 ]] && kill -0 $recorder 2>/dev/null; do sleep 0.1; done
+run "$fw" list "$live" || fail "list during a recording exited $?"
+grep -q "^episode_0.hdf5 *recording" "$work/out" || fail "list during a recording: $(cat "$work/out")"
+grep -q damaged "$live/index.json" && fail "index.json calls the take in progress damaged"
+kill -INT $recorder
+wait $recorder
+run "$fw" list "$live"
+grep -q "^episode_0.hdf5 *complete" "$work/out" || fail "the take after Ctrl-C: $(cat "$work/out")"
 
 if ((failures > 0)); then
   echo "$failures failure(s)"
