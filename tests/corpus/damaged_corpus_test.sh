@@ -32,7 +32,8 @@ checksums() { (cd "$d" && find . -path ./index.json -prune -o -name .index.lock 
 "$fw" record --rig sim --out "$d" --episodes 2 --seconds 0.5 --fast >/dev/null || { echo "FAIL: record"; exit 1; }
 /usr/bin/python3 "$here/make_damaged_corpus.py" "$d/episode_0.hdf5" "$d" >"$work/expected" || exit 1
 printf 'episode_0.hdf5\tcomplete\trecorded\nepisode_1.hdf5\tcomplete\trecorded\n' >>"$work/expected"
-echo "corpus: $(grep -c damaged "$work/expected") damaged variants, $(grep -c complete "$work/expected") good episodes"
+echo "corpus: $(grep -c $'\tdamaged\t' "$work/expected") damaged variants," \
+  "$(grep -c $'\tcomplete\t' "$work/expected") good episodes"
 run "$fw" list "$d" || fail "list exited $?"  # writes the first index.json
 before=$(checksums)
 
