@@ -207,6 +207,13 @@ class GuiTest : public QObject {
     review->episodesTable()->selectRow(1);
     QTRY_COMPARE(review->currentPath(), good);
     QCOMPARE(review->episodesTable()->item(1, 1)->text(), QString("complete"));
+    {  // a take being written is listed as such and not opened
+      auto writer = DatasetFolder(dir.path().toStdString())
+                        .createEpisode(EpisodeRecorder::infoFor(loadRigConfig("sim"), "stack"));
+      review->reloadEpisodes();
+      QCOMPARE(review->episodesTable()->item(2, 1)->text(), QString("recording"));
+      QVERIFY(!review->openEpisode(QString::fromStdString(writer->path())));
+    }
   }
 
   // A dataset whose index cannot be replaced (a full disk: the temporary file is /dev/full) still opens

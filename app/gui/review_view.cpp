@@ -16,6 +16,7 @@
 
 #include "app/gui/segment_timeline.hpp"
 #include "recorder/dataset_index.hpp"
+#include "recorder/recording_mark.hpp"
 
 namespace flywheel::gui {
 
@@ -290,6 +291,7 @@ bool ReviewView::openEpisode(const QString& path) {
   // Everything is read and checked before the view changes: a damaged file leaves the view as it was.
   std::vector<double> qpos;
   try {
+    if (RecordingMark::held(path.toStdString())) throw RecorderError("a take in progress");
     auto reader = std::make_unique<EpisodeReader>(path.toStdString());
     EpisodeSummary summary = reader->summary();
     if (!summary.problem.empty()) throw RecorderError("damaged (" + summary.problem + ")");
