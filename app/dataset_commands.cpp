@@ -133,9 +133,10 @@ int runList(const ListOptions& options) {
     if (options.unlabelled && e.labelled()) continue;
     if (options.failed && !(e.success && !*e.success)) continue;
     if (!options.taskContains.empty() && e.task.find(options.taskContains) == std::string::npos) continue;
+    std::string text = readable(e.status) ? e.task : e.problem;
+    if (readable(e.status) && !e.problem.empty()) text += " [" + e.problem + "]";  // a take cut short
     std::printf("%-18s %-10s %8.2f %7zu %-7s %4zu %4d  %s\n", e.file.c_str(), nameOf(e.status), e.duration,
-                e.ticks, successText(e.success).c_str(), e.segments, e.interventions,
-                readable(e.status) ? e.task.c_str() : e.problem.c_str());
+                e.ticks, successText(e.success).c_str(), e.segments, e.interventions, text.c_str());
     ++shown;
   }
   std::printf("%zu of %zu episodes\n", shown, entries.size());

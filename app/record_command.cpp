@@ -77,8 +77,9 @@ void reportDatasetState(const DatasetFolder& dataset) {
   std::vector<EpisodeEntry> entries = DatasetIndex(dataset.path()).rebuild();
   for (const EpisodeEntry& e : entries) {
     if (e.status == EpisodeStatus::Incomplete)
-      std::cout << "  found " << e.file << ", interrupted while recording: " << e.ticks << " ticks ("
-                << formatSeconds(e.duration) << ") kept, marked incomplete in index.json\n";
+      std::cout << "  found " << e.file << ", "
+                << (e.problem.empty() ? "interrupted while recording" : e.problem) << ": " << e.ticks
+                << " ticks (" << formatSeconds(e.duration) << ") kept, marked incomplete in index.json\n";
     if (e.status == EpisodeStatus::Damaged)
       std::cout << "  found " << e.file << ", damaged: " << e.problem << " (left as it is)\n";
   }
@@ -236,7 +237,9 @@ int runInspect(const std::string& path, const std::string& framesFolder, std::si
   std::printf("  length      %zu ticks at %.1f fps = %.2f s (measured %.2f s)\n", s.ticks, s.fps,
               s.fps > 0 ? static_cast<double>(s.ticks) / s.fps : 0.0, s.measuredDuration);
   std::printf("  joints      %zu\n", s.joints);
-  std::printf("  complete    %s%s\n", s.complete ? "yes" : "no (interrupted while recording)",
+  const std::string incomplete = s.stopReason.empty() ? "no (interrupted while recording)"
+                                                      : "no (cut short: " + printable(s.stopReason) + ")";
+  std::printf("  complete    %s%s\n", s.complete ? "yes" : incomplete.c_str(),
               s.success ? (*s.success ? ", success" : ", failure") : "");
   std::printf("  recorded    %s by %s\n", s.startTime.c_str(), s.softwareVersion.c_str());
   std::printf("  cameras\n");

@@ -210,6 +210,11 @@ int runPolicy(const RunOptions& options) {
                   static_cast<unsigned long long>(result.stats.written), result.seconds,
                   static_cast<unsigned long long>(result.stats.dropped), result.success ? ", " : "",
                   result.success ? outcomeName(result.success) : "");
+      if (!result.complete) {  // as record says it: kept, but not a whole run
+        std::cerr << "flywheel: the run was cut short: " << result.stopReason
+                  << "\n  saved as incomplete, with what was recorded up to then.\n";
+        status = 1;
+      }
     } catch (const RecorderError& e) {
       std::cerr << "flywheel: recording stopped: " << e.what()
                 << "\n  what was written up to then is kept.\n";

@@ -122,6 +122,7 @@ EpisodeEntry describeEpisode(const std::string& path) {
     EpisodeSummary s = reader.summary();
     if (!s.problem.empty()) throw RecorderError(s.problem);
     e.status = s.complete ? EpisodeStatus::Complete : EpisodeStatus::Incomplete;
+    if (!s.complete && !s.stopReason.empty()) e.problem = "cut short: " + printable(s.stopReason);
     e.ticks = s.ticks;
     e.duration = s.fps > 0 ? static_cast<double>(s.ticks) / s.fps : 0.0;
     for (const CameraSummary& cam : s.cameras)

@@ -28,7 +28,7 @@ struct EpisodeEntry {
   std::string file;  // name within the dataset folder
   int number = -1;
   EpisodeStatus status = EpisodeStatus::Complete;
-  std::string problem;  // why it is damaged (or busy)
+  std::string problem;  // why it is damaged (or busy), or why an incomplete take was cut short
   std::size_t ticks = 0;
   double duration = 0.0;                      // seconds, ticks / fps
   std::map<std::string, std::size_t> frames;  // per camera

@@ -167,6 +167,7 @@ EpisodeSummary EpisodeReader::summary() const {
     s.sim = h5::hasAttribute(file_, "sim") && h5::readBoolAttribute(file_, "sim");
     s.fps = h5::hasAttribute(file_, "fps") ? h5::readDoubleAttribute(file_, "fps") : 0.0;
     s.complete = h5::hasAttribute(file_, "complete") && h5::readBoolAttribute(file_, "complete");
+    s.stopReason = text("stop_reason");
     if (h5::hasAttribute(file_, "success")) s.success = h5::readBoolAttribute(file_, "success");
   } catch (const h5::Error& e) {
     s.problem = e.what();

@@ -34,6 +34,7 @@ struct EpisodeSummary {
   std::size_t joints = 0;
   double measuredDuration = 0.0;  // last timestamp - first, seconds
   bool complete = false;
+  std::string stopReason;  // why a take cut short by an error stopped (root attribute stop_reason)
   std::optional<bool> success;
   std::string rigName, softwareVersion, startTime;
   std::string operatorName, tags;  // tags comma-separated

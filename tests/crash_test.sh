@@ -118,7 +118,14 @@ with h5py.File('$work/unplug/episode_0.hdf5', 'r') as f:
     assert f['/action'].shape[0] > 0, f['/action'].shape
 index = json.load(open('$work/unplug/index.json'))['episodes']
 assert index[0]['status'] == 'incomplete', index
+assert index[0]['problem'] == 'cut short: ' + reason, index
 " && pass "unplugged bus: file and index say incomplete, with stop_reason" || fail "unplugged bus: file or index wrong"
+out=$("$flywheel" list "$work/unplug" 2>&1)
+grep -q "episode_0.hdf5 *incomplete .*\[cut short: the control loop stopped: " <<<"$out" &&
+  pass "unplugged bus: list says why the take is incomplete" || fail "unplugged bus: list: $out"
+out=$("$flywheel" inspect "$work/unplug/episode_0.hdf5" 2>&1)
+grep -q "complete *no (cut short: the control loop stopped: " <<<"$out" &&
+  pass "unplugged bus: inspect says why the take is incomplete" || fail "unplugged bus: inspect: $out"
 
 # 3. A damaged file beside good ones is listed as damaged; the rest work.
 head -c 5000 "$work/full/episode_0.hdf5" >"$work/full/episode_7.hdf5"

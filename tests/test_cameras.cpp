@@ -9,6 +9,7 @@
 
 #include "devices/camera/opencv_camera.hpp"
 #include "devices/rig.hpp"
+#include "recorder/dataset_index.hpp"
 #include "recorder/episode_reader.hpp"
 #include "recorder/episode_recorder.hpp"
 #include "recorder/h5.hpp"
@@ -123,6 +124,11 @@ class CameraTest : public QObject {
     h5::Handle file = h5::file(H5Fopen(recording.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
     QVERIFY(h5::hasAttribute(file, "stop_reason"));
     QCOMPARE(h5::readStringAttribute(file, "stop_reason"), recording.failure);
+    // ... and the index and list say why, not "interrupted while recording".
+    QCOMPARE(s.stopReason, recording.failure);
+    EpisodeEntry entry = describeEpisode(recording.path);
+    QCOMPARE(nameOf(entry.status), "incomplete");
+    QCOMPARE(entry.problem, "cut short: " + recording.failure);
   }
 
   void missingDeviceIsNamed() {

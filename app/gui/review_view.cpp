@@ -265,7 +265,9 @@ void ReviewView::reloadEpisodes() {
     auto* number = new SortableItem(QString::number(e.number), e.number);
     number->setData(Qt::UserRole, q((std::filesystem::path(dataset_.path()) / e.file).string()));
     episodes_->setItem(row, 0, number);
-    episodes_->setItem(row, 1, new QTableWidgetItem(nameOf(e.status)));
+    auto* status = new QTableWidgetItem(nameOf(e.status));
+    status->setToolTip(q(e.problem));  // why it is damaged, busy or was cut short
+    episodes_->setItem(row, 1, status);
     episodes_->setItem(row, 2, new SortableItem(QString::number(e.duration, 'f', 1), e.duration));
     episodes_->setItem(row, 3, new QTableWidgetItem(readable(e.status) ? q(e.task) : q(e.problem)));
     episodes_->setItem(row, 4, new QTableWidgetItem(e.success ? (*e.success ? "yes" : "no") : "?"));
