@@ -131,26 +131,24 @@ std::string Field::name() const {
   return value;
 }
 
-double Field::number() const {
-  const std::string written = scalar("a number");
-  double value = 0.0;
+double Field::parseNumber(const std::string& written) const {
   try {
-    value = node_.as<double>();
+    return node_.as<double>();
   } catch (const YAML::Exception&) {
     fail("must be a number, got '" + written + "'");
   }
+}
+
+double Field::number() const {
+  const std::string written = scalar("a number");
+  const double value = parseNumber(written);
   if (!std::isfinite(value)) fail("must be a finite number, got '" + written + "'");
   return value;
 }
 
 double Field::number(const Range& range) const {
   const std::string written = scalar("a number");
-  double value = 0.0;
-  try {
-    value = node_.as<double>();
-  } catch (const YAML::Exception&) {
-    fail("must be a number, got '" + written + "'");
-  }
+  const double value = parseNumber(written);
   const bool aboveMin = range.minExclusive ? value > range.min : value >= range.min;
   if (!std::isfinite(value) || !aboveMin || value > range.max)
     fail(written + " is out of range (" + range.describe() + ")");

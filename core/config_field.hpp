@@ -72,6 +72,7 @@ class Field {
  private:
   std::string childPathOf(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
   std::string scalar(const char* expected) const;
+  double parseNumber(const std::string& written) const;  // YAML's reading of it, or a clear error
 
   YAML::Node node_;
   std::string path_;

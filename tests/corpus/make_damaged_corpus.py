@@ -14,20 +14,11 @@ import sys
 import h5py
 import numpy as np
 
+from small_episode import write_small_copy
+
 source, out = sys.argv[1], sys.argv[2]
 good = os.path.join(out, "episode_50.hdf5")
-with h5py.File(source, "r") as src, h5py.File(good, "w") as dst:
-    for key, value in src.attrs.items():
-        dst.attrs[key] = value
-    for key in src:
-        if key != "observations":
-            src.copy(key, dst)
-    dst.create_group("observations")
-    for key in src["observations"]:
-        if key != "images":
-            src.copy(f"observations/{key}", dst["observations"])
-    for camera, frames in src["observations/images"].items():
-        dst[f"observations/images/{camera}"] = frames[:, :4, :4, :]
+write_small_copy(source, good)
 size = os.path.getsize(good)
 rng = np.random.default_rng(11)
 variants = []

@@ -16,22 +16,13 @@ clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
   -o "$work/fuzz_episode_reader"
 seed=$work/seed-episode
 rm -rf "$seed" && "$flywheel" record --rig sim --out "$seed" --seconds 0.1 --fast >/dev/null
-/usr/bin/python3 - "$seed/episode_0.hdf5" "$work/episode-corpus" <<'PY'
-import sys, h5py, numpy as np
+PYTHONPATH="$root/tests/corpus" /usr/bin/python3 - "$seed/episode_0.hdf5" "$work/episode-corpus" <<'PY'
+import sys, h5py
+from small_episode import write_small_copy
 source, out = sys.argv[1:]
-with h5py.File(source, "r") as src, h5py.File(f"{out}/small_episode.hdf5", "w") as dst:
-    for key, value in src.attrs.items():
-        dst.attrs[key] = value
-    for key in src:
-        if key != "observations":
-            src.copy(key, dst)
-    dst.create_group("observations")
-    for key in src["observations"]:
-        if key != "images":
-            src.copy(f"observations/{key}", dst["observations"])
-    for camera, frames in src["observations/images"].items():
-        dst[f"observations/images/{camera}"] = frames[:, :4, :4, :]
-    slot = bytes(dst["annotations/slot_a"][:]).rstrip(b"\0")
+write_small_copy(source, f"{out}/small_episode.hdf5")
+with h5py.File(f"{out}/small_episode.hdf5", "r") as small:
+    slot = bytes(small["annotations/slot_a"][:]).rstrip(b"\0")
 open(f"{out}/slot.json", "wb").write(slot)
 open(f"{out}/slot_segments.json", "wb").write(
     b'{"task":"a","success":true,"tags":["x"],"segments":[{"start":0,"end":1,"text":"b"}]}\0\0')
