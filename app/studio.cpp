@@ -1,6 +1,8 @@
 #include "app/studio.hpp"
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "devices/sim/sim_world.hpp"
@@ -14,6 +16,13 @@ std::unique_ptr<Clock> makeClock(bool fasterThanRealTime) {
   return std::make_unique<SteadyClock>();
 }
 }  // namespace
+
+std::string defaultDataFolder(const std::string& rigName) {
+  if (const char* data = std::getenv("FLYWHEEL_DATA"); data && *data)
+    return (std::filesystem::path(data) / rigName).string();
+  const char* home = std::getenv("HOME");
+  return (std::filesystem::path(home && *home ? home : ".") / "flywheel-data" / rigName).string();
+}
 
 Studio::Studio(RigConfig config, bool fasterThanRealTime)
     : clock_(makeClock(fasterThanRealTime)),

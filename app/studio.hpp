@@ -23,6 +23,9 @@ struct TakeOptions {
   std::string policy;                     // policy runs: what drove the followers
 };
 
+// Where episodes go when no folder is named: $FLYWHEEL_DATA/<rig>, else ~/flywheel-data/<rig>.
+std::string defaultDataFolder(const std::string& rigName);
+
 class Studio {
  public:
   // fasterThanRealTime: a manual clock; the loop runs as fast as the machine allows and the recorder

@@ -12,7 +12,7 @@
 #include <QTimer>
 #include <memory>
 
-#include "app/commands.hpp"
+#include "app/gui/run_gui.hpp"
 #include "app/studio.hpp"
 #include "recorder/dataset_folder.hpp"
 

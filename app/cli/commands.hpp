@@ -99,16 +99,5 @@ int runInspect(const std::string& path, const std::string& framesFolder = "", st
 int runBench(const BenchOptions& options);
 int runPolicy(const RunOptions& options);
 int runPolicyBench(const PolicyBenchOptions& options);
-struct GuiOptions {
-  std::string rig = "sim";
-  std::string out;
-  std::string screenshot;  // save the window as PNG after `screenshotDelay` seconds, then quit
-  double screenshotDelay = 3.0;
-  std::string screenshotFolder;  // save every view at 1280x800 and 1920x1080 there, then quit
-};
-
-int runGui(int argc, char** argv, const GuiOptions& options);
-
-std::string defaultDataFolder(const std::string& rigName);
 
 }  // namespace flywheel::app

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-#include "app/commands.hpp"
+#include "app/cli/commands.hpp"
 #include "devices/rig.hpp"
 #include "devices/serial/serial_port.hpp"
 #include "devices/servo/servo_arm.hpp"

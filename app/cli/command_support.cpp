@@ -1,4 +1,4 @@
-#include "app/command_support.hpp"
+#include "app/cli/command_support.hpp"
 
 #include <QCoreApplication>
 #include <cerrno>

@@ -8,10 +8,10 @@
 #include <iostream>
 #include <thread>
 
-#include "app/command_support.hpp"
-#include "app/commands.hpp"
+#include "app/cli/command_support.hpp"
+#include "app/cli/commands.hpp"
+#include "app/cli/terminal_keys.hpp"
 #include "app/policy_session.hpp"
-#include "app/terminal_keys.hpp"
 #include "recorder/dataset_index.hpp"
 
 namespace flywheel::app {

@@ -7,10 +7,10 @@
 #include <iostream>
 #include <thread>
 
-#include "app/command_support.hpp"
-#include "app/commands.hpp"
+#include "app/cli/command_support.hpp"
+#include "app/cli/commands.hpp"
+#include "app/cli/terminal_keys.hpp"
 #include "app/studio.hpp"
-#include "app/terminal_keys.hpp"
 #include "core/config.hpp"
 #include "devices/servo/servo_arm.hpp"
 #include "recorder/dataset_index.hpp"
@@ -52,13 +52,6 @@ void printBusCounters(Studio& studio) {
 }
 
 }  // namespace
-
-std::string defaultDataFolder(const std::string& rigName) {
-  if (const char* data = std::getenv("FLYWHEEL_DATA"); data && *data)
-    return (std::filesystem::path(data) / rigName).string();
-  const char* home = std::getenv("HOME");
-  return (std::filesystem::path(home && *home ? home : ".") / "flywheel-data" / rigName).string();
-}
 
 namespace {
 

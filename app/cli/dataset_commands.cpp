@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "app/command_support.hpp"
-#include "app/commands.hpp"
+#include "app/cli/command_support.hpp"
+#include "app/cli/commands.hpp"
 #include "recorder/dataset_folder.hpp"
 #include "recorder/dataset_index.hpp"
 #include "recorder/episode_reader.hpp"

@@ -6,7 +6,8 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "app/commands.hpp"
+#include "app/cli/commands.hpp"
+#include "app/gui/run_gui.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "app/commands.hpp"
+#include "app/cli/commands.hpp"
 #include "app/studio.hpp"
 #include "core/config.hpp"
 #include "core/loop_stats.hpp"

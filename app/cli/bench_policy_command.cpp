@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <random>
 
-#include "app/command_support.hpp"
-#include "app/commands.hpp"
+#include "app/cli/command_support.hpp"
+#include "app/cli/commands.hpp"
 #include "policy/openpi_client.hpp"
 #include "policy/torchscript_policy.hpp"
 
