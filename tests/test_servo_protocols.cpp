@@ -1,9 +1,10 @@
 // Dynamixel 2.0 and Feetech STS packets as bytes: the published vectors, stuffing, checksums, and a parser
-// that survives garbage and partial input.
+// that survives garbage and partial input; each vendor's ServoProtocol sends and reads the same bytes.
 #include <QtTest>
 
 #include "devices/servo/dynamixel_protocol.hpp"
 #include "devices/servo/feetech_protocol.hpp"
+#include "devices/servo/servo_protocol.hpp"
 
 using namespace flywheel;
 using Bytes = std::vector<std::uint8_t>;
@@ -105,6 +106,99 @@ class ServoProtocolTest : public QObject {
     QCOMPARE(feetech::decodeSignMagnitude(0x0064, 15), 100);
     QCOMPARE(feetech::encodeSignMagnitude(-5, 11), std::uint16_t(0x0805));
     QCOMPARE(feetech::decodeSignMagnitude(0x0805, 11), -5);
+  }
+  // Every verb the bus sends, byte for byte as the free functions built it before the interface (the
+  // Dynamixel read and sync read are the ROBOTIS e-Manual's examples).
+  void dynamixelProtocolPackets() {
+    auto dxl = makeServoProtocol(BusProtocol::Dynamixel);
+    QCOMPARE(int(dxl->kind()), int(BusProtocol::Dynamixel));
+    const Bytes ids{1, 2}, goal{0x00, 0x08, 0x00, 0x00},
+        goals{0x00, 0x08, 0x00, 0x00, 0x10, 0x08, 0x00, 0x00};
+    QCOMPARE(dxl->ping(1), (Bytes{0xFF, 0xFF, 0xFD, 0x00, 0x01, 0x03, 0x00, 0x01, 0x19, 0x4E}));
+    QCOMPARE(dxl->read(1, 132, 4),
+             (Bytes{0xFF, 0xFF, 0xFD, 0x00, 0x01, 0x07, 0x00, 0x02, 0x84, 0x00, 0x04, 0x00, 0x1D, 0x15}));
+    QCOMPARE(dxl->write(1, 116, goal), (Bytes{0xFF, 0xFF, 0xFD, 0x00, 0x01, 0x09, 0x00, 0x03, 0x74, 0x00,
+                                              0x00, 0x08, 0x00, 0x00, 0x42, 0x89}));
+    QCOMPARE(dxl->syncRead(ids, 132, 4), (Bytes{0xFF, 0xFF, 0xFD, 0x00, 0xFE, 0x09, 0x00, 0x82, 0x84, 0x00,
+                                                0x04, 0x00, 0x01, 0x02, 0xCE, 0xFA}));
+    QCOMPARE(dxl->syncWrite(ids, 116, 4, goals),
+             (Bytes{0xFF, 0xFF, 0xFD, 0x00, 0xFE, 0x11, 0x00, 0x83, 0x74, 0x00, 0x04, 0x00,
+                    0x01, 0x00, 0x08, 0x00, 0x00, 0x02, 0x10, 0x08, 0x00, 0x00, 0x6E, 0x0C}));
+    QCOMPARE(dxl->statusOverhead(), dynamixel::kStatusOverhead);
+  }
+
+  void feetechProtocolPackets() {
+    auto sts = makeServoProtocol(BusProtocol::Feetech);
+    QCOMPARE(int(sts->kind()), int(BusProtocol::Feetech));
+    const Bytes ids{1, 2}, one{1}, goals{0x00, 0x08, 0x10, 0x08};
+    QCOMPARE(sts->ping(1), (Bytes{0xFF, 0xFF, 0x01, 0x02, 0x01, 0xFB}));
+    QCOMPARE(sts->read(1, 56, 2), (Bytes{0xFF, 0xFF, 0x01, 0x04, 0x02, 0x38, 0x02, 0xBE}));
+    QCOMPARE(sts->write(1, 40, one), (Bytes{0xFF, 0xFF, 0x01, 0x04, 0x03, 0x28, 0x01, 0xCE}));
+    QCOMPARE(sts->syncRead(ids, 56, 6), (Bytes{0xFF, 0xFF, 0xFE, 0x06, 0x82, 0x38, 0x06, 0x01, 0x02, 0x38}));
+    QCOMPARE(sts->syncWrite(ids, 42, 2, goals),
+             (Bytes{0xFF, 0xFF, 0xFE, 0x0A, 0x83, 0x2A, 0x02, 0x01, 0x00, 0x08, 0x02, 0x10, 0x08, 0x25}));
+    QCOMPARE(sts->statusOverhead(), feetech::kStatusOverhead);
+  }
+
+  // A Dynamixel request echoed on the line is skipped, not taken for a reply; damage is named per vendor.
+  void protocolsReadReplies() {
+    auto dxl = makeServoProtocol(BusProtocol::Dynamixel);
+    Bytes stream = dynamixel::ping(3);
+    const std::size_t echo = stream.size();
+    const Bytes status = dynamixel::statusPacket(3, 0x80, Bytes{0x10, 0x20});
+    stream.insert(stream.end(), status.begin(), status.end());
+    StatusParse skipped = dxl->parseStatus(stream);
+    QCOMPARE(int(skipped.outcome), int(StatusParse::Outcome::Nothing));
+    QCOMPARE(skipped.consumed, echo);
+    StatusParse reply = dxl->parseStatus(std::span(stream).subspan(echo));
+    QCOMPARE(int(reply.outcome), int(StatusParse::Outcome::Reply));
+    QCOMPARE(reply.consumed, status.size());
+    QCOMPARE(reply.reply.id, std::uint8_t(3));
+    QCOMPARE(reply.reply.error, std::uint8_t(0x80));
+    QCOMPARE(reply.reply.params, (Bytes{0x10, 0x20}));
+    Bytes corrupt = status;
+    corrupt[9] ^= 0x01;
+    StatusParse damaged = dxl->parseStatus(corrupt);
+    QCOMPARE(int(damaged.outcome), int(StatusParse::Outcome::Corrupt));
+    QCOMPARE(QString(damaged.problem), QString("corrupt reply (CRC error)"));
+
+    auto sts = makeServoProtocol(BusProtocol::Feetech);
+    Bytes ftReply = feetech::statusPacket(2, 0x20, Bytes{0x00, 0x08});
+    StatusParse ft = sts->parseStatus(ftReply);
+    QCOMPARE(int(ft.outcome), int(StatusParse::Outcome::Reply));
+    QCOMPARE(ft.reply.id, std::uint8_t(2));
+    QCOMPARE(ft.reply.error, std::uint8_t(0x20));
+    QCOMPARE(ft.reply.params, (Bytes{0x00, 0x08}));
+    ftReply.back() ^= 0xFF;
+    StatusParse ftDamaged = sts->parseStatus(ftReply);
+    QCOMPARE(int(ftDamaged.outcome), int(StatusParse::Outcome::Corrupt));
+    QCOMPARE(QString(ftDamaged.problem), QString("corrupt reply (checksum error)"));
+    QCOMPARE(int(sts->parseStatus(Bytes{0xFF, 0xFF, 0x02}).outcome), int(StatusParse::Outcome::Nothing));
+  }
+
+  // A Dynamixel error number refuses the instruction, its alert bit alone does not; Feetech never refuses.
+  // The ping, EEPROM lock and id register differ as the bus relies on.
+  void protocolsDiffer() {
+    auto dxl = makeServoProtocol(BusProtocol::Dynamixel);
+    auto sts = makeServoProtocol(BusProtocol::Feetech);
+    ServoAlert alert = dxl->describeAlert(dynamixel::kAlertBit);
+    QVERIFY(!alert.refused);
+    QCOMPARE(alert.problem, std::string("hardware error alert (read Hardware Error Status, 70)"));
+    alert = dxl->describeAlert(dynamixel::kAlertBit | 4);
+    QVERIFY(alert.refused);
+    QCOMPARE(alert.problem, std::string("data range error"));
+    alert = sts->describeAlert(0x24);
+    QVERIFY(!alert.refused);
+    QCOMPARE(alert.problem, std::string("overheat, overload"));
+
+    QCOMPARE(dxl->pingReplyParams(), std::size_t(3));
+    QVERIFY(!dxl->modelNumberRegister());
+    QVERIFY(!dxl->locksEeprom());
+    QCOMPARE(sts->pingReplyParams(), std::size_t(0));
+    QCOMPARE(sts->modelNumberRegister()->address, std::uint16_t(3));
+    QCOMPARE(sts->modelNumberRegister()->size, std::uint8_t(2));
+    QVERIFY(sts->locksEeprom());
+    QCOMPARE(sts->idAddress(), std::uint16_t(5));
   }
 };
 

@@ -209,3 +209,52 @@ const char* errorName(std::uint8_t errorNumber) {
 }
 
 }  // namespace flywheel::dynamixel
+
+namespace flywheel {
+
+std::vector<std::uint8_t> DynamixelProtocol::ping(std::uint8_t id) const {
+  return dynamixel::ping(id);
+}
+
+std::vector<std::uint8_t> DynamixelProtocol::read(std::uint8_t id, std::uint16_t address,
+                                                  std::uint16_t length) const {
+  return dynamixel::read(id, address, length);
+}
+
+std::vector<std::uint8_t> DynamixelProtocol::write(std::uint8_t id, std::uint16_t address,
+                                                   std::span<const std::uint8_t> data) const {
+  return dynamixel::write(id, address, data);
+}
+
+std::vector<std::uint8_t> DynamixelProtocol::syncRead(std::span<const std::uint8_t> ids,
+                                                      std::uint16_t address, std::uint16_t length) const {
+  return dynamixel::syncRead(ids, address, length);
+}
+
+std::vector<std::uint8_t> DynamixelProtocol::syncWrite(std::span<const std::uint8_t> ids,
+                                                       std::uint16_t address, std::uint16_t length,
+                                                       std::span<const std::uint8_t> data) const {
+  return dynamixel::syncWrite(ids, address, length, data);
+}
+
+StatusParse DynamixelProtocol::parseStatus(std::span<const std::uint8_t> bytes) const {
+  dynamixel::ParseResult result = dynamixel::parse(bytes);
+  StatusParse out;
+  out.consumed = result.consumed;
+  if (result.status == dynamixel::ParseStatus::BadCrc) {
+    out.outcome = StatusParse::Outcome::Corrupt;
+    out.problem = "corrupt reply (CRC error)";
+  } else if (result.status == dynamixel::ParseStatus::Ok && result.packet.instruction == dynamixel::kStatus) {
+    out.outcome = StatusParse::Outcome::Reply;
+    out.reply = {result.packet.id, result.packet.error, std::move(result.packet.params)};
+  }
+  return out;
+}
+
+ServoAlert DynamixelProtocol::describeAlert(std::uint8_t error) const {
+  const bool refused = (error & 0x7F) != 0;  // an error number: the instruction was refused
+  return {refused ? dynamixel::errorName(error) : "hardware error alert (read Hardware Error Status, 70)",
+          refused};
+}
+
+}  // namespace flywheel

@@ -1,11 +1,14 @@
 // Dynamixel protocol 2.0 packets: build and parse, with the CRC-16 (polynomial 0x8005) over the whole
 // packet and byte stuffing both ways. Pure functions over bytes: no I/O, fuzzed and tested on known vectors.
+// DynamixelProtocol is the same packets behind the bus's ServoProtocol interface.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <vector>
+
+#include "devices/servo/servo_protocol.hpp"
 
 namespace flywheel::dynamixel {
 
@@ -77,3 +80,30 @@ std::vector<std::uint8_t> statusPacket(std::uint8_t id, std::uint8_t error,
 const char* errorName(std::uint8_t errorNumber);  // "CRC error", "data range error", ...
 
 }  // namespace flywheel::dynamixel
+
+namespace flywheel {
+
+class DynamixelProtocol final : public ServoProtocol {
+ public:
+  BusProtocol kind() const override { return BusProtocol::Dynamixel; }
+  std::vector<std::uint8_t> ping(std::uint8_t id) const override;
+  std::vector<std::uint8_t> read(std::uint8_t id, std::uint16_t address, std::uint16_t length) const override;
+  std::vector<std::uint8_t> write(std::uint8_t id, std::uint16_t address,
+                                  std::span<const std::uint8_t> data) const override;
+  std::vector<std::uint8_t> syncRead(std::span<const std::uint8_t> ids, std::uint16_t address,
+                                     std::uint16_t length) const override;
+  std::vector<std::uint8_t> syncWrite(std::span<const std::uint8_t> ids, std::uint16_t address,
+                                      std::uint16_t length,
+                                      std::span<const std::uint8_t> data) const override;
+  // Instruction packets (a request echoed on the line) are skipped: only status packets are replies.
+  StatusParse parseStatus(std::span<const std::uint8_t> bytes) const override;
+  std::size_t statusOverhead() const override { return dynamixel::kStatusOverhead; }
+  // An error number refuses the instruction; the alert bit alone only flags a hardware error.
+  ServoAlert describeAlert(std::uint8_t error) const override;
+  std::size_t pingReplyParams() const override { return 3; }  // model number (2) and firmware version
+  std::optional<Register> modelNumberRegister() const override { return std::nullopt; }
+  bool locksEeprom() const override { return false; }  // refused while torque is on instead
+  std::uint16_t idAddress() const override { return 7; }
+};
+
+}  // namespace flywheel

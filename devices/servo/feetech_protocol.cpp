@@ -127,3 +127,56 @@ std::string describeError(std::uint8_t error) {
 }
 
 }  // namespace flywheel::feetech
+
+namespace flywheel {
+
+namespace {
+std::uint8_t byte(std::uint16_t value) {
+  return static_cast<std::uint8_t>(value);
+}
+}  // namespace
+
+std::vector<std::uint8_t> FeetechProtocol::ping(std::uint8_t id) const {
+  return feetech::ping(id);
+}
+
+std::vector<std::uint8_t> FeetechProtocol::read(std::uint8_t id, std::uint16_t address,
+                                                std::uint16_t length) const {
+  return feetech::read(id, byte(address), byte(length));
+}
+
+std::vector<std::uint8_t> FeetechProtocol::write(std::uint8_t id, std::uint16_t address,
+                                                 std::span<const std::uint8_t> data) const {
+  return feetech::write(id, byte(address), data);
+}
+
+std::vector<std::uint8_t> FeetechProtocol::syncRead(std::span<const std::uint8_t> ids, std::uint16_t address,
+                                                    std::uint16_t length) const {
+  return feetech::syncRead(ids, byte(address), byte(length));
+}
+
+std::vector<std::uint8_t> FeetechProtocol::syncWrite(std::span<const std::uint8_t> ids, std::uint16_t address,
+                                                     std::uint16_t length,
+                                                     std::span<const std::uint8_t> data) const {
+  return feetech::syncWrite(ids, byte(address), byte(length), data);
+}
+
+StatusParse FeetechProtocol::parseStatus(std::span<const std::uint8_t> bytes) const {
+  feetech::ParseResult result = feetech::parse(bytes);
+  StatusParse out;
+  out.consumed = result.consumed;
+  if (result.status == feetech::ParseStatus::BadChecksum) {
+    out.outcome = StatusParse::Outcome::Corrupt;
+    out.problem = "corrupt reply (checksum error)";
+  } else if (result.status == feetech::ParseStatus::Ok) {
+    out.outcome = StatusParse::Outcome::Reply;
+    out.reply = {result.packet.id, result.packet.instructionOrError, std::move(result.packet.params)};
+  }
+  return out;
+}
+
+ServoAlert FeetechProtocol::describeAlert(std::uint8_t error) const {
+  return {feetech::describeError(error), false};
+}
+
+}  // namespace flywheel
