@@ -2,9 +2,6 @@
 
 #include <algorithm>
 
-#include "devices/servo/dynamixel_protocol.hpp"
-#include "devices/servo/feetech_protocol.hpp"
-
 namespace flywheel {
 
 namespace {
@@ -20,7 +17,7 @@ struct TransientError : std::runtime_error {
 }  // namespace
 
 ServoBus::ServoBus(BusProtocol protocol, std::string port, int baud, BusTiming timing)
-    : protocol_(protocol), portName_(std::move(port)), baud_(baud), timing_(timing) {}
+    : protocol_(makeServoProtocol(protocol)), portName_(std::move(port)), baud_(baud), timing_(timing) {}
 
 void ServoBus::open() {
   std::lock_guard lock(mutex_);
@@ -51,9 +48,7 @@ SerialPort::Clock::duration ServoBus::wireTime(std::size_t bytes) const {
 // the baud rate, each after its return delay), then until nothing has arrived for one more reply's time
 // and a USB adapter's 1 ms latency; drops what came meanwhile. Never longer than one reply timeout more.
 void ServoBus::settle(std::size_t requestBytes, std::size_t replies, std::size_t replyParams) {
-  const std::size_t replyBytes =
-      replyParams +
-      (protocol_ == BusProtocol::Dynamixel ? dynamixel::kStatusOverhead : feetech::kStatusOverhead);
+  const std::size_t replyBytes = replyParams + protocol_->statusOverhead();
   const auto oneReply = returnDelay_.value_or(std::chrono::microseconds(508)) + wireTime(replyBytes);
   const auto due = sentAt_ + wireTime(requestBytes) + static_cast<long>(replies) * oneReply;
   port_.drainUntilQuiet(due, oneReply + std::chrono::milliseconds(1), due + timing_.replyTimeout);
@@ -70,28 +65,11 @@ std::vector<ServoBus::Reply> ServoBus::attempt(const std::vector<std::uint8_t>& 
   auto deadline = SerialPort::Clock::now() + timing_.replyTimeout;
   while (replies.size() < replyIds.size()) {
     const std::uint8_t expected = replyIds[replies.size()];
-    bool parsed = false;
-    if (protocol_ == BusProtocol::Dynamixel) {
-      auto result = dynamixel::parse(pending_);
-      pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(result.consumed));
-      if (result.status == dynamixel::ParseStatus::BadCrc)
-        throw TransientError("corrupt reply (CRC error)", expected, true);
-      if (result.status == dynamixel::ParseStatus::Ok && result.packet.instruction == dynamixel::kStatus) {
-        replies.push_back({result.packet.id, result.packet.error, std::move(result.packet.params)});
-        parsed = true;
-      }
-    } else {
-      auto result = feetech::parse(pending_);
-      pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(result.consumed));
-      if (result.status == feetech::ParseStatus::BadChecksum)
-        throw TransientError("corrupt reply (checksum error)", expected, true);
-      if (result.status == feetech::ParseStatus::Ok) {
-        replies.push_back(
-            {result.packet.id, result.packet.instructionOrError, std::move(result.packet.params)});
-        parsed = true;
-      }
-    }
-    if (parsed) {
+    StatusParse result = protocol_->parseStatus(pending_);
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(result.consumed));
+    if (result.outcome == StatusParse::Outcome::Corrupt) throw TransientError(result.problem, expected, true);
+    if (result.outcome == StatusParse::Outcome::Reply) {
+      replies.push_back(std::move(result.reply));
       if (replies.back().id != expected)
         throw TransientError("reply from servo " + std::to_string(replies.back().id) + " out of turn",
                              expected, true);
@@ -104,78 +82,75 @@ std::vector<ServoBus::Reply> ServoBus::attempt(const std::vector<std::uint8_t>& 
   return replies;
 }
 
+template <typename Work>
+auto ServoBus::counted(Work&& work) -> decltype(work()) {
+  std::lock_guard lock(mutex_);
+  ++counters_.transactions;
+  try {
+    return work();
+  } catch (const SerialError& e) {
+    ++counters_.failures;
+    counters_.lastError = e.what();
+    if (dynamic_cast<const SerialDisconnected*>(&e)) port_.close();  // the next open() reconnects
+    throw;
+  }
+}
+
 std::vector<ServoBus::Reply> ServoBus::transact(const std::vector<std::uint8_t>& request,
                                                 std::span<const std::uint8_t> replyIds,
                                                 std::size_t replyParams, const char* what) {
-  std::lock_guard lock(mutex_);
-  ++counters_.transactions;
+  return counted([&] { return withRetry(request, replyIds, replyParams, what); });
+}
+
+// Called with the bus held. A SerialError (an adapter unplugged during an attempt or while settling)
+// passes through to counted().
+std::vector<ServoBus::Reply> ServoBus::withRetry(const std::vector<std::uint8_t>& request,
+                                                 std::span<const std::uint8_t> replyIds,
+                                                 std::size_t replyParams, const char* what) {
   for (int attemptNumber = 0;; ++attemptNumber) {
     try {
-      try {
-        return attempt(request, replyIds);
-      } catch (const TransientError& e) {
-        (e.corrupt ? counters_.corruptReplies : counters_.timeouts)++;
-        // Retried or given up, the next request must not be sent over this one's later replies. (An
-        // adapter unplugged meanwhile throws SerialError, handled below like one during the attempt.)
-        if (timing_.settleBeforeRetry) settle(request.size(), replyIds.size(), replyParams);
-        if (attemptNumber < timing_.retries) {
-          ++counters_.retries;
-          continue;
-        }
-        ++counters_.failures;
-        counters_.lastError = "servo " + std::to_string(e.servoId) + " on " + portName_ + ": " + e.what() +
-                              " during " + what + ", after " + std::to_string(timing_.retries) + " retry";
-        throw BusError(counters_.lastError, e.servoId);
+      return attempt(request, replyIds);
+    } catch (const TransientError& e) {
+      (e.corrupt ? counters_.corruptReplies : counters_.timeouts)++;
+      // Retried or given up, the next request must not be sent over this one's later replies.
+      if (timing_.settleBeforeRetry) settle(request.size(), replyIds.size(), replyParams);
+      if (attemptNumber < timing_.retries) {
+        ++counters_.retries;
+        continue;
       }
-    } catch (const SerialError& e) {
       ++counters_.failures;
-      counters_.lastError = e.what();
-      if (dynamic_cast<const SerialDisconnected*>(&e)) port_.close();  // the next open() reconnects
-      throw;
+      counters_.lastError = "servo " + std::to_string(e.servoId) + " on " + portName_ + ": " + e.what() +
+                            " during " + what + ", after " + std::to_string(timing_.retries) + " retry";
+      throw BusError(counters_.lastError, e.servoId);
     }
   }
 }
 
 void ServoBus::checkServoError(const Reply& reply) {
   if (reply.error == 0) return;
-  std::string problem;
-  bool fatal = false;
-  if (protocol_ == BusProtocol::Dynamixel) {
-    fatal = (reply.error & 0x7F) != 0;  // an error number: the instruction was refused
-    problem =
-        fatal ? dynamixel::errorName(reply.error) : "hardware error alert (read Hardware Error Status, 70)";
-  } else {
-    problem = feetech::describeError(reply.error);
-  }
+  const ServoAlert alert = protocol_->describeAlert(reply.error);
   std::lock_guard lock(mutex_);
   ++counters_.servoAlerts;
-  counters_.lastError = "servo " + std::to_string(reply.id) + " on " + portName_ + " reports: " + problem;
-  if (fatal) throw BusError(counters_.lastError, reply.id);
-}
-
-std::vector<std::uint8_t> ServoBus::buildRead(std::uint8_t id, std::uint16_t address,
-                                              std::uint16_t length) const {
-  if (protocol_ == BusProtocol::Dynamixel) return dynamixel::read(id, address, length);
-  return feetech::read(id, static_cast<std::uint8_t>(address), static_cast<std::uint8_t>(length));
+  counters_.lastError =
+      "servo " + std::to_string(reply.id) + " on " + portName_ + " reports: " + alert.problem;
+  if (alert.refused) throw BusError(counters_.lastError, reply.id);
 }
 
 std::uint16_t ServoBus::ping(std::uint8_t id) {
   const std::uint8_t ids[] = {id};
-  if (protocol_ == BusProtocol::Dynamixel) {
-    auto replies = transact(dynamixel::ping(id), ids, 3, "ping");
-    checkServoError(replies[0]);
-    if (replies[0].params.size() < 2)
-      throw BusError("servo " + std::to_string(id) + ": short ping reply", id);
-    return static_cast<std::uint16_t>(replies[0].params[0] | (replies[0].params[1] << 8));
+  auto replies = transact(protocol_->ping(id), ids, protocol_->pingReplyParams(), "ping");
+  if (const std::optional<Register> at = protocol_->modelNumberRegister()) {
+    auto model = read(id, at->address, at->size);  // the ping reply had no data (Feetech)
+    return static_cast<std::uint16_t>(model[0] | (model[1] << 8));
   }
-  transact(feetech::ping(id), ids, 0, "ping");
-  auto model = read(id, 3, 2);  // Feetech answers a ping with no data: the model number is at address 3
-  return static_cast<std::uint16_t>(model[0] | (model[1] << 8));
+  checkServoError(replies[0]);
+  if (replies[0].params.size() < 2) throw BusError("servo " + std::to_string(id) + ": short ping reply", id);
+  return static_cast<std::uint16_t>(replies[0].params[0] | (replies[0].params[1] << 8));
 }
 
 std::vector<std::uint8_t> ServoBus::read(std::uint8_t id, std::uint16_t address, std::uint16_t length) {
   const std::uint8_t ids[] = {id};
-  auto replies = transact(buildRead(id, address, length), ids, length, "read");
+  auto replies = transact(protocol_->read(id, address, length), ids, length, "read");
   checkServoError(replies[0]);
   if (replies[0].params.size() != length)
     throw BusError("servo " + std::to_string(id) + " on " + portName_ + ": read returned " +
@@ -187,31 +162,24 @@ std::vector<std::uint8_t> ServoBus::read(std::uint8_t id, std::uint16_t address,
 
 void ServoBus::write(std::uint8_t id, std::uint16_t address, std::span<const std::uint8_t> data) {
   const std::uint8_t ids[] = {id};
-  auto request = protocol_ == BusProtocol::Dynamixel
-                     ? dynamixel::write(id, address, data)
-                     : feetech::write(id, static_cast<std::uint8_t>(address), data);
-  auto replies = transact(request, ids, 0, "write");
+  auto replies = transact(protocol_->write(id, address, data), ids, 0, "write");
   checkServoError(replies[0]);
 }
 
 void ServoBus::writeEeprom(std::uint8_t id, std::uint16_t address, std::span<const std::uint8_t> data,
                            const ServoModel& model) {
-  if (protocol_ == BusProtocol::Dynamixel) return write(id, address, data);
+  if (!protocol_->locksEeprom()) return write(id, address, data);  // Dynamixel: no Lock register
   const std::uint8_t unlocked[] = {0}, locked[] = {1};
   write(id, model.lock.address, unlocked);
   write(id, address, data);
   // A new id takes effect at once: lock the servo under the id it now answers to.
-  const std::uint8_t nowId = address == 5 && data.size() == 1 ? data[0] : id;
+  const std::uint8_t nowId = address == protocol_->idAddress() && data.size() == 1 ? data[0] : id;
   write(nowId, model.lock.address, locked);
 }
 
 std::vector<std::vector<std::uint8_t>> ServoBus::syncRead(std::span<const std::uint8_t> ids,
                                                           std::uint16_t address, std::uint16_t length) {
-  auto request =
-      protocol_ == BusProtocol::Dynamixel
-          ? dynamixel::syncRead(ids, address, length)
-          : feetech::syncRead(ids, static_cast<std::uint8_t>(address), static_cast<std::uint8_t>(length));
-  auto replies = transact(request, ids, length, "sync read");
+  auto replies = transact(protocol_->syncRead(ids, address, length), ids, length, "sync read");
   std::vector<std::vector<std::uint8_t>> data;
   for (Reply& reply : replies) {
     checkServoError(reply);
@@ -226,20 +194,8 @@ std::vector<std::vector<std::uint8_t>> ServoBus::syncRead(std::span<const std::u
 
 void ServoBus::syncWrite(std::span<const std::uint8_t> ids, std::uint16_t address, std::uint16_t length,
                          std::span<const std::uint8_t> data) {
-  auto request = protocol_ == BusProtocol::Dynamixel
-                     ? dynamixel::syncWrite(ids, address, length, data)
-                     : feetech::syncWrite(ids, static_cast<std::uint8_t>(address),
-                                          static_cast<std::uint8_t>(length), data);
-  std::lock_guard lock(mutex_);
-  ++counters_.transactions;
-  try {
-    port_.write(request);
-  } catch (const SerialError& e) {
-    ++counters_.failures;
-    counters_.lastError = e.what();
-    if (dynamic_cast<const SerialDisconnected*>(&e)) port_.close();
-    throw;
-  }
+  const auto request = protocol_->syncWrite(ids, address, length, data);
+  counted([&] { port_.write(request); });  // broadcast: no replies to wait for, so nothing to retry
 }
 
 }  // namespace flywheel

@@ -1,11 +1,14 @@
-// One half-duplex servo bus on a serial port, speaking Dynamixel 2.0 or Feetech STS. Every transaction
-// waits for its replies with a deadline, is retried once on a timeout or a corrupt reply, is counted, and
-// fails with an error that names the servo id and the port. A retry waits for the bus to go quiet first:
-// the failed transaction's other servos may still be replying, and a request sent over them collides.
+// One half-duplex servo bus on a serial port, speaking Dynamixel 2.0 or Feetech STS through the
+// ServoProtocol chosen when the bus is built. Every transaction waits for its replies with a deadline, is
+// retried once on a timeout or a corrupt reply, is counted, and fails with an error that names the servo
+// id and the port. A retry waits for the bus to go quiet first: the failed transaction's other servos may
+// still be replying, and a request sent over them collides. A sync write has no replies: it is counted
+// and its serial errors booked as any other transaction's.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -14,6 +17,7 @@
 
 #include "devices/serial/serial_port.hpp"
 #include "devices/servo/control_table.hpp"
+#include "devices/servo/servo_protocol.hpp"
 
 namespace flywheel {
 
@@ -47,7 +51,7 @@ class ServoBus {
   void open();  // throws SerialError
   void close();
   bool isOpen() const { return port_.isOpen(); }
-  BusProtocol protocol() const { return protocol_; }
+  BusProtocol protocol() const { return protocol_->kind(); }
   const std::string& portName() const { return portName_; }
 
   std::uint16_t ping(std::uint8_t id);  // the servo's model number
@@ -70,23 +74,25 @@ class ServoBus {
   void setReturnDelay(std::chrono::microseconds delay);
 
  private:
-  struct Reply {
-    std::uint8_t id;
-    std::uint8_t error;
-    std::vector<std::uint8_t> params;
-  };
+  using Reply = StatusReply;
+  // Holds the bus for `work` and counts it as a transaction; a serial error is counted as a failure and
+  // kept as the last error, and an unplugged adapter closes the port so that the next open() reconnects.
+  template <typename Work>
+  auto counted(Work&& work) -> decltype(work());
   // `replyParams`: the data bytes each reply carries, to reckon when the replies are due to be over.
   std::vector<Reply> transact(const std::vector<std::uint8_t>& request,
                               std::span<const std::uint8_t> replyIds, std::size_t replyParams,
                               const char* what);
+  std::vector<Reply> withRetry(const std::vector<std::uint8_t>& request,
+                               std::span<const std::uint8_t> replyIds, std::size_t replyParams,
+                               const char* what);
   std::vector<Reply> attempt(const std::vector<std::uint8_t>& request,
                              std::span<const std::uint8_t> replyIds);
   void settle(std::size_t requestBytes, std::size_t replies, std::size_t replyParams);
   SerialPort::Clock::duration wireTime(std::size_t bytes) const;
   void checkServoError(const Reply& reply);
-  std::vector<std::uint8_t> buildRead(std::uint8_t id, std::uint16_t address, std::uint16_t length) const;
 
-  BusProtocol protocol_;
+  std::unique_ptr<const ServoProtocol> protocol_;
   std::string portName_;
   int baud_;
   BusTiming timing_;
