@@ -1,15 +1,6 @@
-// Streams one episode into an HDF5 file in the ALOHA layout while it is being recorded: a writer thread
-// drains a bounded queue and extends chunked datasets, so memory does not grow with the episode and the
-// control loop never waits on the disk.
-//
-//   /observations/qpos, qvel, effort   [T, J] float64
-//   /observations/images/<camera>      [T, H, W, 3] uint8 (RGB)
-//   /observations/image_timestamps/<camera> [T] float64, capture time of the frame used at tick t
-//   /action                            [T, J] float64
-//   /timestamp                         [T] float64, measured seconds since the first tick
-//   /intervention                      [T] bool (h5py's enum), a human had control of the followers
-//   /policy_action                     [T, J] float64, policy runs only: the policy's proposal (NaN: none)
-//   root attributes: sim, task, fps, rig_name, rig_config, software_version, start_time, complete, ...
+// Streams one episode into an HDF5 file in the ALOHA layout (recorder/episode_layout.hpp) while it is being
+// recorded: a writer thread drains a bounded queue and extends chunked datasets, so memory does not grow
+// with the episode and the control loop never waits on the disk.
 //
 // Crash safety: the file is flushed twice a second with metadata evictions off in between and freed file
 // space never reused, so after kill -9 or a power cut the file holds every tick up to the last flush.
@@ -29,7 +20,7 @@
 
 namespace flywheel {
 
-struct EpisodeLabels;
+class EpisodeLayout;
 
 struct RecorderError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -102,13 +93,9 @@ class EpisodeWriter {
   const std::string& path() const { return path_; }
 
  private:
-  struct Datasets;
-  void createLayout();
-  EpisodeLabels recordedLabels(std::optional<bool> success) const;
   void threadMain();
   void syncMain();
   void writeBatch(const std::vector<Observation>& batch);
-  void writeImages(std::size_t camera, const std::vector<Observation>& batch, std::uint64_t& bytes);
   void flushToDisk();
   void freezeOnDisk();
   void countFrames(const std::vector<Observation>& batch);
@@ -121,10 +108,8 @@ class EpisodeWriter {
   std::vector<std::uint64_t> lastSequence_;
   double lastFlush_ = 0.0;
   std::uint64_t bytesAtFlush_ = 0;
-  std::unique_ptr<Datasets> datasets_;
-  RecordingMark recording_;  // held from creation until the file is closed
-  double firstTime_ = 0.0;
-  bool haveFirstTime_ = false;
+  std::unique_ptr<EpisodeLayout> layout_;  // owns the open file; reset closes it
+  RecordingMark recording_;                // held from creation until the file is closed
 
   mutable std::mutex mutex_;
   std::condition_variable wakeWriter_;
