@@ -1,3 +1,5 @@
+// ReviewView's wiring: the episode table, the player (frames, joint plot, segment timeline) and the label
+// fields; the widgets it places are in their own files.
 #include "app/gui/review_view.hpp"
 
 #include <QFileInfo>
@@ -6,122 +8,26 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
-#include <QPainter>
-#include <QPainterPath>
 #include <QShortcut>
 #include <QSplitter>
 #include <QVBoxLayout>
 #include <cmath>
 #include <filesystem>
 
+#include "app/gui/frame_view.hpp"
+#include "app/gui/joint_plot.hpp"
 #include "app/gui/segment_timeline.hpp"
+#include "app/gui/sortable_item.hpp"
 #include "recorder/dataset_index.hpp"
 #include "recorder/recording_mark.hpp"
 
 namespace flywheel::gui {
-
-// Every follower joint over the whole episode, normalised per joint, with the playhead.
-class JointPlot : public QWidget {
- public:
-  explicit JointPlot(QWidget* parent) : QWidget(parent) { setMinimumHeight(110); }
-  void setData(std::vector<double> qpos, std::size_t joints) {
-    qpos_ = std::move(qpos);
-    joints_ = joints;
-    update();
-  }
-  void setPlayhead(double fraction) {
-    playhead_ = fraction;
-    update();
-  }
-
- protected:
-  void paintEvent(QPaintEvent*) override {
-    QPainter p(this);
-    p.setRenderHint(QPainter::Antialiasing);
-    p.fillRect(rect(), QColor(30, 32, 38));
-    if (joints_ == 0 || qpos_.size() < 2 * joints_) return;
-    const std::size_t ticks = qpos_.size() / joints_;
-    for (std::size_t j = 0; j < joints_; ++j) {
-      double lo = 1e9, hi = -1e9;
-      for (std::size_t t = 0; t < ticks; ++t) {
-        lo = std::min(lo, qpos_[t * joints_ + j]);
-        hi = std::max(hi, qpos_[t * joints_ + j]);
-      }
-      const double span = std::max(hi - lo, 1e-6);
-      QPainterPath path;
-      for (std::size_t t = 0; t < ticks; ++t) {
-        QPointF point(static_cast<double>(t) / (ticks - 1) * width(),
-                      height() - 4 - (qpos_[t * joints_ + j] - lo) / span * (height() - 8));
-        t == 0 ? path.moveTo(point) : path.lineTo(point);
-      }
-      p.setPen(QPen(QColor::fromHsv(static_cast<int>(j * 360 / joints_), 160, 230), 1.2));
-      p.drawPath(path);
-    }
-    p.setPen(QPen(QColor(255, 80, 80), 2));
-    p.drawLine(QPointF(playhead_ * width(), 0), QPointF(playhead_ * width(), height()));
-  }
-
- private:
-  std::vector<double> qpos_;
-  std::size_t joints_ = 0;
-  double playhead_ = 0.0;
-};
-
-// One camera's frame at the playhead, scaled to fit whatever size the layout gives it.
-class FrameView : public QWidget {
- public:
-  explicit FrameView(QString name, QWidget* parent) : QWidget(parent), name_(std::move(name)) {
-    setMinimumSize(160, 120);
-  }
-  void show(const Image& image) {
-    image_ = image;
-    error_.clear();
-    update();
-  }
-  void showError(const QString& error) {
-    error_ = error;
-    update();
-  }
-
- protected:
-  void paintEvent(QPaintEvent*) override {
-    QPainter p(this);
-    p.fillRect(rect(), QColor(24, 26, 30));
-    if (!image_.empty() && error_.isEmpty()) {
-      QImage view(image_.pixels.get(), image_.width, image_.height, image_.width * 3, QImage::Format_RGB888);
-      QSize size = view.size().scaled(this->size(), Qt::KeepAspectRatio);
-      p.setRenderHint(QPainter::SmoothPixmapTransform);
-      p.drawImage(QRect(QPoint((width() - size.width()) / 2, (height() - size.height()) / 2), size), view);
-    }
-    p.setPen(error_.isEmpty() ? Qt::white : QColor(240, 90, 90));
-    p.drawText(rect().adjusted(8, 6, -8, -6), Qt::AlignTop | Qt::AlignLeft | Qt::TextWordWrap,
-               error_.isEmpty() ? name_ : error_);
-  }
-
- private:
-  QString name_;
-  Image image_;
-  QString error_;
-};
 
 namespace {
 
 QString q(const std::string& text) {
   return QString::fromStdString(text);
 }
-
-// Sorts numerically where a cell holds a number.
-class SortableItem : public QTableWidgetItem {
- public:
-  SortableItem(const QString& text, double key) : QTableWidgetItem(text), key_(key) {}
-  bool operator<(const QTableWidgetItem& other) const override {
-    auto* sortable = dynamic_cast<const SortableItem*>(&other);
-    return sortable ? key_ < sortable->key_ : QTableWidgetItem::operator<(other);
-  }
-
- private:
-  double key_;
-};
 
 }  // namespace
 
