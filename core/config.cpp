@@ -19,6 +19,38 @@ constexpr double kTwoPi = 6.283185307179586;
 const Range kJointLimitRange{-kTwoPi, kTwoPi, "rad"};
 const Range kMetresOnTable{-5.0, 5.0, "m"};
 
+// The words of each kind, for parsing and for nameOf.
+template <typename Kind>
+struct Word {
+  Kind kind;
+  const char* word;
+};
+constexpr Word<ArmRole> kRoles[] = {{ArmRole::Leader, "leader"}, {ArmRole::Follower, "follower"}};
+constexpr Word<BusKind> kBuses[] = {
+    {BusKind::Sim, "sim"}, {BusKind::Dynamixel, "dynamixel"}, {BusKind::Feetech, "feetech"}};
+constexpr Word<PortKind> kPortKinds[] = {{PortKind::Simulated, "simulated"},
+                                         {PortKind::Emulator, "emulator"},
+                                         {PortKind::DevicePath, "device path"},
+                                         {PortKind::UsbSerial, "USB serial number"}};
+constexpr Word<CameraSourceKind> kSourceKinds[] = {
+    {CameraSourceKind::Simulated, "sim"},         {CameraSourceKind::VideoDevice, "V4L2 device"},
+    {CameraSourceKind::VideoIndex, "V4L2 index"}, {CameraSourceKind::File, "file"},
+    {CameraSourceKind::GStreamer, "GStreamer"},   {CameraSourceKind::Unknown, "unknown"}};
+
+template <typename Kind, std::size_t N>
+std::optional<Kind> kindOf(const Word<Kind> (&words)[N], const std::string& text) {
+  for (const Word<Kind>& w : words)
+    if (text == w.word) return w.kind;
+  return std::nullopt;
+}
+
+template <typename Kind, std::size_t N>
+const char* wordOf(const Word<Kind> (&words)[N], Kind kind) {
+  for (const Word<Kind>& w : words)
+    if (w.kind == kind) return w.word;
+  return "?";
+}
+
 JointConfig parseJoint(const Field& f) {
   f.allowOnly({"name", "id", "min", "max", "offset", "direction"});
   JointConfig joint;
@@ -41,22 +73,23 @@ ArmConfig parseArm(const Field& f) {
   f.allowOnly({"name", "role", "bus", "port", "baud", "model", "return_delay_us", "joints", "mount"});
   ArmConfig arm;
   arm.name = f.child("name").name();
-  std::string role = f.child("role").text();
-  if (role == "leader")
-    arm.role = ArmRole::Leader;
-  else if (role == "follower")
-    arm.role = ArmRole::Follower;
+  const std::string role = f.child("role").text();
+  if (auto kind = kindOf(kRoles, role))
+    arm.role = *kind;
   else
     f.child("role").fail("must be 'leader' or 'follower', got '" + role + "'");
-  arm.bus = f.child("bus").text();
-  if (arm.bus != "sim" && arm.bus != "dynamixel" && arm.bus != "feetech")
-    f.child("bus").fail("must be 'sim', 'dynamixel' or 'feetech', got '" + arm.bus + "'");
+  const std::string bus = f.child("bus").text();
+  if (auto kind = kindOf(kBuses, bus))
+    arm.bus = *kind;
+  else
+    f.child("bus").fail("must be 'sim', 'dynamixel' or 'feetech', got '" + bus + "'");
+  const bool servos = arm.bus != BusKind::Sim;
   arm.port = f.textOr("port", "");
-  if (arm.bus != "sim" && arm.port.empty()) f.absent("port").fail("is required for a servo bus");
+  if (servos && arm.port.empty()) f.absent("port").fail("is required for a servo bus");
   // Dynamixel X and Feetech STS buses run from 9600 baud to 4.5 Mbps.
   arm.baud = f.has("baud") ? static_cast<int>(f.child("baud").integer({9600, 4500000, "baud"})) : 1000000;
   arm.model = f.textOr("model", "");
-  if (arm.bus != "sim" && arm.model.empty())
+  if (servos && arm.model.empty())
     f.absent("model").fail("is required for a servo bus (e.g. xl430-w250, sts3215)");
   // The servos' Return Delay Time, set on connect: 0 .. 508 us in steps of 2 us on both protocols.
   if (f.has("return_delay_us")) {
@@ -69,7 +102,7 @@ ArmConfig parseArm(const Field& f) {
   for (const Field& jf : f.child("joints").items()) {
     JointConfig joint = parseJoint(jf);
     if (!names.insert(joint.name).second) jf.child("name").fail("duplicate joint name '" + joint.name + "'");
-    if (arm.bus != "sim" && !ids.insert(joint.id).second)
+    if (servos && !ids.insert(joint.id).second)
       jf.child("id").fail("duplicate servo id " + std::to_string(joint.id));
     arm.joints.push_back(joint);
   }
@@ -88,10 +121,7 @@ CameraConfig parseCamera(const Field& f) {
   CameraConfig cam;
   cam.name = f.child("name").name();
   cam.source = f.child("source").text();
-  const bool known = cam.source == "sim" || cam.source.starts_with("/dev/video") ||
-                     cam.source.starts_with("file:") || cam.source.starts_with("gst:") ||
-                     (!cam.source.empty() && std::all_of(cam.source.begin(), cam.source.end(), ::isdigit));
-  if (!known)
+  if (cam.sourceKind() == CameraSourceKind::Unknown)
     f.child("source").fail("unknown camera source '" + cam.source +
                            "' (use sim, /dev/videoN, a device index, file:PATH or gst:PIPELINE)");
   cam.fourcc = f.textOr("fourcc", "");
@@ -113,7 +143,7 @@ CameraConfig parseCamera(const Field& f) {
       cam.view.lookAt = v.child("look_at").vector<3>({-10, 10, "m"});
     }
     cam.view.fovDeg = v.numberOr("fov_deg", 60.0, {10, 150, "degrees"});
-  } else if (cam.source == "sim") {
+  } else if (cam.sourceKind() == CameraSourceKind::Simulated) {
     f.child("view").fail("is required for a simulated camera");
   }
   return cam;
@@ -193,11 +223,51 @@ SimConfig parseSim(const Field& s) {
 
 }  // namespace
 
+const char* nameOf(ArmRole role) {
+  return wordOf(kRoles, role);
+}
+const char* nameOf(BusKind bus) {
+  return wordOf(kBuses, bus);
+}
+const char* nameOf(PortKind port) {
+  return wordOf(kPortKinds, port);
+}
+const char* nameOf(CameraSourceKind source) {
+  return wordOf(kSourceKinds, source);
+}
+
+PortKind ArmConfig::portKind() const {
+  if (bus == BusKind::Sim) return PortKind::Simulated;
+  if (port == "emulator") return PortKind::Emulator;
+  return port.starts_with("/") ? PortKind::DevicePath : PortKind::UsbSerial;
+}
+
+CameraSourceKind CameraConfig::sourceKind() const {
+  if (source == "sim") return CameraSourceKind::Simulated;
+  if (source.starts_with("/dev/video")) return CameraSourceKind::VideoDevice;
+  if (source.starts_with("file:")) return CameraSourceKind::File;
+  if (source.starts_with("gst:")) return CameraSourceKind::GStreamer;
+  if (!source.empty() && std::all_of(source.begin(), source.end(), ::isdigit))
+    return CameraSourceKind::VideoIndex;
+  return CameraSourceKind::Unknown;
+}
+
+std::string CameraConfig::sourceTarget() const {
+  switch (sourceKind()) {
+    case CameraSourceKind::File:
+      return source.substr(5);  // after "file:"
+    case CameraSourceKind::GStreamer:
+      return source.substr(4);  // after "gst:"
+    default:
+      return source;
+  }
+}
+
 bool RigConfig::isSimulated() const {
   for (const auto& arm : arms)
-    if (arm.bus != "sim") return false;
+    if (arm.bus != BusKind::Sim) return false;
   for (const auto& cam : cameras)
-    if (cam.source != "sim") return false;
+    if (cam.sourceKind() != CameraSourceKind::Simulated) return false;
   return true;
 }
 
@@ -249,7 +319,7 @@ RigConfig parseRigConfig(const std::string& yamlText, const std::string& display
   for (const Field& af : root.child("arms").items()) {
     ArmConfig arm = parseArm(af);
     if (!armNames.insert(arm.name).second) af.child("name").fail("duplicate arm name '" + arm.name + "'");
-    if (!rig.arms.empty() && (arm.bus == "sim") != (rig.arms.front().bus == "sim"))
+    if (!rig.arms.empty() && (arm.bus == BusKind::Sim) != (rig.arms.front().bus == BusKind::Sim))
       af.child("bus").fail("simulated and real arms cannot share a rig");
     rig.arms.push_back(arm);
   }
@@ -268,7 +338,7 @@ RigConfig parseRigConfig(const std::string& yamlText, const std::string& display
       CameraConfig cam = parseCamera(cf);
       if (!cameraNames.insert(cam.name).second)
         cf.child("name").fail("duplicate camera name '" + cam.name + "'");
-      if (cam.source == "sim" && rig.arms.front().bus != "sim")
+      if (cam.sourceKind() == CameraSourceKind::Simulated && rig.arms.front().bus != BusKind::Sim)
         cf.child("source").fail("a simulated camera needs simulated arms");
       if (!cam.view.attachToArm.empty() && !rig.findArm(cam.view.attachToArm))
         cf.child("view").child("attach").fail("no arm named '" + cam.view.attachToArm + "'");

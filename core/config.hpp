@@ -15,7 +15,21 @@ struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The rig file's words as kinds, which every decision uses; nameOf gives the word back for messages. Role
+// and bus are read once, on load. A port and a camera source keep their text (a path, a serial number, a
+// pipeline), and their kind is read from it by the parser's own rules (ArmConfig::portKind, sourceKind).
 enum class ArmRole { Leader, Follower };
+enum class BusKind { Sim, Dynamixel, Feetech };  // "sim", "dynamixel", "feetech"
+// What an arm's port names: nothing (a simulated arm), the built-in servo emulator ("emulator"), a device
+// path ("/dev/ttyUSB0"), or a USB adapter's serial number ("FT8J0QI3").
+enum class PortKind { Simulated, Emulator, DevicePath, UsbSerial };
+// "sim"; "/dev/video0"; a V4L2 index "0"; "file:clip.mp4"; "gst:<pipeline>". Unknown is refused on load.
+enum class CameraSourceKind { Simulated, VideoDevice, VideoIndex, File, GStreamer, Unknown };
+
+const char* nameOf(ArmRole role);
+const char* nameOf(BusKind bus);
+const char* nameOf(PortKind port);
+const char* nameOf(CameraSourceKind source);
 
 struct JointConfig {
   std::string name;
@@ -35,14 +49,18 @@ struct MountConfig {
 struct ArmConfig {
   std::string name;
   ArmRole role = ArmRole::Follower;
-  std::string bus;   // "sim", "dynamixel", "feetech"
-  std::string port;  // device path, USB adapter serial number, or "emulator"; empty for sim
+  BusKind bus = BusKind::Sim;
+  std::string port;  // as written (the Setup view writes it back): see PortKind; empty for sim
   int baud = 1000000;
   std::string
       model;  // servo model on a bus: xl330-m077, xl330-m288, xl430-w250, xm430-w350, xm540-w270, sts3215
   int returnDelayUs = 0;  // the servos' Return Delay Time, written on connect (factory: 500 us)
   std::vector<JointConfig> joints;
   MountConfig mount;
+
+  // Read from `port` on each call, so that a port set after loading (a test's link, the bench's pty) is
+  // never judged by the text it replaced.
+  PortKind portKind() const;
 };
 
 struct PairConfig {
@@ -68,6 +86,9 @@ struct CameraConfig {
   int height = 480;
   double fps = 30.0;
   SimViewConfig view;
+
+  CameraSourceKind sourceKind() const;  // read from `source` on each call, as ArmConfig::portKind
+  std::string sourceTarget() const;     // what the source opens: the path, index or pipeline, no prefix
 };
 
 enum class StopBehaviour { Hold, Limp };

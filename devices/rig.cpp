@@ -19,7 +19,7 @@ namespace {
 // "emulator", a device path, or a USB adapter's serial number. `adapterKey` names the calibration file: the
 // adapter's serial number, or the port's name when it has none (`bySerial` false).
 std::string resolvePort(const ArmConfig& arm, std::string& adapterKey, bool& bySerial) {
-  if (arm.port.starts_with("/")) {
+  if (arm.portKind() == PortKind::DevicePath) {
     auto adapter = findAdapterByPath(arm.port);
     bySerial = adapter && !adapter->serial.empty();
     adapterKey = bySerial ? adapter->serial : std::filesystem::path(arm.port).filename().string();
@@ -37,7 +37,7 @@ std::string resolvePort(const ArmConfig& arm, std::string& adapterKey, bool& byS
 }  // namespace
 
 Rig::Rig(RigConfig config, const Clock& clock) : config_(std::move(config)) {
-  if (config_.arms.front().bus != "sim") {
+  if (config_.arms.front().bus != BusKind::Sim) {
     buildServoArms();
   } else {
     sim_ = std::make_unique<sim::SimRig>(config_, clock);
@@ -46,7 +46,7 @@ Rig::Rig(RigConfig config, const Clock& clock) : config_(std::move(config)) {
   }
   std::size_t simulated = 0;
   for (const CameraConfig& camera : config_.cameras) {  // in the rig file's order, which episodes keep
-    if (camera.source == "sim") {
+    if (camera.sourceKind() == CameraSourceKind::Simulated) {
       cameras_.push_back(sim_->cameras().at(simulated++).get());
     } else {
       openCvCameras_.push_back(std::make_unique<OpenCvCamera>(camera, clock));
@@ -60,12 +60,14 @@ void Rig::buildServoArms() {
   for (const ArmConfig& arm : config_.arms) {
     const ServoModel* model = findServoModel(arm.model);
     if (!model) throw DeviceError("arm '" + arm.name + "': unknown servo model '" + arm.model + "'");
-    const BusProtocol protocol = arm.bus == "dynamixel" ? BusProtocol::Dynamixel : BusProtocol::Feetech;
+    const BusProtocol protocol =
+        arm.bus == BusKind::Dynamixel ? BusProtocol::Dynamixel : BusProtocol::Feetech;
     if (model->protocol != protocol)
-      throw DeviceError("arm '" + arm.name + "': a " + arm.model + " does not speak the " + arm.bus +
+      throw DeviceError("arm '" + arm.name + "': a " + arm.model + " does not speak the " + nameOf(arm.bus) +
                         " protocol");
     std::string adapterKey, path;
-    if (arm.port == "emulator") {
+    const bool emulated = arm.portKind() == PortKind::Emulator;
+    if (emulated) {
       std::vector<std::uint8_t> ids;
       for (const JointConfig& joint : arm.joints)
         ids.push_back(static_cast<std::uint8_t>(joint.id));
@@ -92,7 +94,7 @@ void Rig::buildServoArms() {
     calibrationPaths_[arm.name] = calibrationPath(adapterKey, arm.name);
     auto calibration = loadCalibration(calibrationPaths_[arm.name]);
     // An emulated arm needs none; a real one without its own would be driven about a guessed home.
-    if (!calibration && arm.port != "emulator")
+    if (!calibration && !emulated)
       warnings_.push_back("arm '" + arm.name + "' on " + arm.port + ": not calibrated (no " +
                           calibrationPaths_[arm.name] +
                           "); raw 2048 is taken as home and the whole turn as the range: run flywheel "
@@ -131,7 +133,7 @@ RigDevices Rig::devices() const {
 ServoEmulator* Rig::emulatorFor(const std::string& armName) const {
   std::size_t emulated = 0;
   for (const ArmConfig& arm : config_.arms) {
-    if (arm.port != "emulator") continue;
+    if (arm.portKind() != PortKind::Emulator) continue;
     if (arm.name == armName) return emulators_.at(emulated).get();
     ++emulated;
   }

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <random>
+#include <tuple>
 
 #include "core/config.hpp"
 
@@ -194,6 +195,52 @@ class ConfigTest : public QObject {
     QString error = errorOf(replaced(kValidRig, "bus: sim", "bus: can"));
     QVERIFY2(error.contains("arms[0].bus: must be 'sim', 'dynamixel' or 'feetech', got 'can'"),
              qPrintable(error));
+  }
+
+  // The words of the rig file are read into kinds once; nameOf gives each word back.
+  void wordsAreReadIntoKinds() {
+    const RigConfig koch = loadRigConfig("koch-emulated");
+    QCOMPARE(koch.arms.at(0).role, ArmRole::Leader);
+    QCOMPARE(koch.arms.at(0).bus, BusKind::Dynamixel);
+    QCOMPARE(koch.arms.at(0).portKind(), PortKind::Emulator);
+    QCOMPARE(loadRigConfig("so100-emulated").arms.at(1).bus, BusKind::Feetech);
+    ArmConfig arm = koch.arms.at(1);
+    arm.port = "/dev/ttyUSB0";  // a port set after loading is judged by its new text
+    QCOMPARE(arm.portKind(), PortKind::DevicePath);
+    arm.port = "FT8J0QI3";
+    QCOMPARE(arm.portKind(), PortKind::UsbSerial);
+
+    const RigConfig sim = parseRigConfig(kValidRig, "rig.yaml");
+    QCOMPARE(sim.arms.at(1).role, ArmRole::Follower);
+    QCOMPARE(sim.arms.at(1).bus, BusKind::Sim);
+    QCOMPARE(sim.arms.at(1).portKind(), PortKind::Simulated);
+    QCOMPARE(sim.cameras.at(0).sourceKind(), CameraSourceKind::Simulated);
+    for (BusKind bus : {BusKind::Sim, BusKind::Dynamixel, BusKind::Feetech})
+      for (ArmRole role : {ArmRole::Leader, ArmRole::Follower}) {
+        const std::string yaml = "name: t\narms:\n  - {name: a, role: " + std::string(nameOf(role)) +
+                                 ", bus: " + nameOf(bus) +
+                                 ", port: p, model: m, joints: [{name: j, min: 0, max: 1}]}\n"
+                                 "  - {name: f, role: follower, bus: " +
+                                 nameOf(bus) + ", port: p, model: m, joints: [{name: j, min: 0, max: 1}]}\n";
+        const ArmConfig parsed = parseRigConfig(yaml, "rig.yaml").arms.at(0);
+        QCOMPARE(parsed.bus, bus);
+        QCOMPARE(parsed.role, role);
+      }
+
+    CameraConfig camera;
+    const std::vector<std::tuple<std::string, CameraSourceKind, std::string>> sources = {
+        {"sim", CameraSourceKind::Simulated, "sim"},
+        {"/dev/video2", CameraSourceKind::VideoDevice, "/dev/video2"},
+        {"2", CameraSourceKind::VideoIndex, "2"},
+        {"file:clip.mp4", CameraSourceKind::File, "clip.mp4"},
+        {"gst:videotestsrc ! appsink", CameraSourceKind::GStreamer, "videotestsrc ! appsink"},
+        {"/dev/ttyUSB0", CameraSourceKind::Unknown, "/dev/ttyUSB0"},
+        {"", CameraSourceKind::Unknown, ""}};
+    for (const auto& [source, kind, target] : sources) {
+      camera.source = source;
+      QCOMPARE(camera.sourceKind(), kind);
+      QCOMPARE(camera.sourceTarget(), target);
+    }
   }
 
   void servoBusNeedsPort() {

@@ -113,7 +113,7 @@ int runCalibrate(const CalibrateOptions& options) {
     std::cerr << "flywheel: rig '" << config.name << "' has no arm named '" << options.arm << "'\n";
     return 2;
   }
-  if (armConfig->bus == "sim") {
+  if (armConfig->bus == BusKind::Sim) {
     std::cerr << "flywheel: arm '" << options.arm << "' is simulated and needs no calibration\n";
     return 2;
   }

@@ -137,7 +137,7 @@ void SetupView::refreshDevices() {
     const QString current = box->currentText();
     box->clear();
     box->addItem(current);
-    box->addItem("emulator");
+    box->addItem(nameOf(PortKind::Emulator));
     for (const SerialAdapter& a : adapters) {
       if (!a.serial.empty()) box->addItem(q(a.serial));
       box->addItem(q(a.ttyPath));
@@ -153,12 +153,13 @@ void SetupView::fillArms() {
     const ArmConfig& arm = config_.arms[i];
     const int row = static_cast<int>(i);
     setRow(arms_, row,
-           {q(arm.name), arm.role == ArmRole::Leader ? "leader" : "follower", q(arm.bus),
-            q(arm.model.empty() ? "simulated" : arm.model), "", "…"});
+           {q(arm.name), nameOf(arm.role), nameOf(arm.bus), q(arm.model.empty() ? "simulated" : arm.model),
+            "", "…"});
+    const bool simulated = arm.bus == BusKind::Sim;
     auto* port = new QComboBox(arms_);
-    port->setEditable(arm.bus != "sim");
-    port->setEnabled(arm.bus != "sim");
-    port->addItem(arm.bus == "sim" ? QString("(simulated)") : q(arm.port));
+    port->setEditable(!simulated);
+    port->setEnabled(!simulated);
+    port->addItem(simulated ? QString("(simulated)") : q(arm.port));
     arms_->setCellWidget(row, 4, port);
     portBoxes_.push_back(port);
   }
@@ -205,7 +206,8 @@ void SetupView::showStates(const std::vector<std::string>& armStates,
 std::string SetupView::editedRigText() const {
   YAML::Node root = YAML::Load(config_.sourceText);
   for (std::size_t i = 0; i < portBoxes_.size() && i < root["arms"].size(); ++i)
-    if (config_.arms[i].bus != "sim") root["arms"][i]["port"] = portBoxes_[i]->currentText().toStdString();
+    if (config_.arms[i].bus != BusKind::Sim)
+      root["arms"][i]["port"] = portBoxes_[i]->currentText().toStdString();
   YAML::Emitter out;
   out << root;
   return std::string("# Saved by Flywheel Studio\n") + out.c_str() + "\n";

@@ -17,18 +17,19 @@ OpenCvCamera::~OpenCvCamera() {
 }
 
 void OpenCvCamera::open() {
-  const std::string& source = config_.source;
+  const CameraSourceKind kind = config_.sourceKind();
+  const std::string target = config_.sourceTarget();
   bool opened = false;
-  if (source.starts_with("file:")) {
-    isFile_ = true;
-    opened = capture_->open(source.substr(5), cv::CAP_ANY);
+  isFile_ = kind == CameraSourceKind::File;
+  if (kind == CameraSourceKind::File) {
+    opened = capture_->open(target, cv::CAP_ANY);
     fileFps_ = opened ? capture_->get(cv::CAP_PROP_FPS) : 0.0;
     if (!(fileFps_ > 0.0 && fileFps_ < 1000.0)) fileFps_ = config_.fps;
-  } else if (source.starts_with("gst:")) {
-    opened = capture_->open(source.substr(4), cv::CAP_GSTREAMER);
-  } else {
-    opened = source.starts_with("/dev/") ? capture_->open(source, cv::CAP_V4L2)
-                                         : capture_->open(std::stoi(source), cv::CAP_V4L2);
+  } else if (kind == CameraSourceKind::GStreamer) {
+    opened = capture_->open(target, cv::CAP_GSTREAMER);
+  } else if (kind == CameraSourceKind::VideoDevice || kind == CameraSourceKind::VideoIndex) {
+    opened = kind == CameraSourceKind::VideoDevice ? capture_->open(target, cv::CAP_V4L2)
+                                                   : capture_->open(std::stoi(target), cv::CAP_V4L2);
     if (opened) {
       if (config_.fourcc.size() == 4)
         capture_->set(cv::CAP_PROP_FOURCC, cv::VideoWriter::fourcc(config_.fourcc[0], config_.fourcc[1],
@@ -39,7 +40,7 @@ void OpenCvCamera::open() {
       capture_->set(cv::CAP_PROP_BUFFERSIZE, 1);  // the newest frame, not one queued seconds ago
     }
   }
-  if (!opened) throw DeviceError("camera '" + config_.name + "': cannot open " + source);
+  if (!opened) throw DeviceError("camera '" + config_.name + "': cannot open " + config_.source);
   stopping_ = false;
   thread_ = std::thread([this] { threadMain(); });
 }

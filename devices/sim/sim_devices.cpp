@@ -98,7 +98,8 @@ SimRig::SimRig(const RigConfig& rig, const Clock& clock) : world_(rig), clock_(c
     if (rig.arms[i].role == ArmRole::Follower) followerNames.push_back(rig.arms[i].name);
   }
   for (const CameraConfig& cam : rig.cameras) {
-    if (cam.source != "sim") continue;  // real cameras beside a simulated arm are the rig's to build
+    // Real cameras beside a simulated arm are the rig's to build.
+    if (cam.sourceKind() != CameraSourceKind::Simulated) continue;
     int attached = -1;
     for (std::size_t f = 0; f < followerNames.size(); ++f)
       if (followerNames[f] == cam.view.attachToArm) attached = static_cast<int>(f);
