@@ -9,9 +9,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <clocale>
 #include <cstdio>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "policy/image_prep.hpp"
 
@@ -26,17 +28,60 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 // The wait before connecting again after a failure: 0.2 s, doubling to 5 s; a success resets it.
 constexpr double kFirstBackoff = 0.2, kMaxBackoff = 5.0;
 
+constexpr const char* kNotRun = "the client's thread did not run the request";
+
 // A traceback's last line says what went wrong.
 std::string lastLine(const QString& text) {
   const QStringList lines = text.trimmed().split('\n', Qt::SkipEmptyParts);
   return lines.isEmpty() ? std::string("(empty)") : lines.back().trimmed().toStdString();
 }
 
+// Qt 6 drops every event on a QThread (queued calls, timers, socket notifications) while the process has
+// no QCoreApplication. A process without one (a plain C++ program) gets one made here, shared by the
+// clients alive, and deleted by the last of them; one the caller made (the GUI's QApplication, the CLI's)
+// is used as it is. Made while none exists, so no second one; the process locale stays as it was.
+class ApplicationLease {
+ public:
+  ApplicationLease() {
+    std::lock_guard lock(mutex_);
+    if (users_ == 0) {
+      if (QCoreApplication::instance()) return;  // not ours: nothing to hold
+      const std::string locale = std::setlocale(LC_ALL, nullptr);
+      application_ = new QCoreApplication(argc_, argv_);
+      std::setlocale(LC_ALL, locale.c_str());
+      creator_ = std::this_thread::get_id();
+    }
+    ++users_;
+    held_ = true;
+  }
+  ~ApplicationLease() {
+    if (!held_) return;
+    std::lock_guard lock(mutex_);
+    if (--users_ > 0) return;
+    // A QObject is deleted on its own thread; from another, the application stays until the process ends.
+    if (creator_ == std::this_thread::get_id()) delete application_;
+    application_ = nullptr;
+  }
+  ApplicationLease(const ApplicationLease&) = delete;
+  ApplicationLease& operator=(const ApplicationLease&) = delete;
+
+ private:
+  bool held_ = false;
+  static inline std::mutex mutex_;
+  static inline int users_ = 0;
+  static inline QCoreApplication* application_ = nullptr;
+  static inline std::thread::id creator_;
+  static inline int argc_ = 1;
+  static inline char name_[] = "flywheel";
+  static inline char* argv_[] = {name_, nullptr};
+};
+
 }  // namespace
 
 // The socket lives on a thread of its own with a Qt event loop; callers on any thread (the executor's
 // worker) hand it work and block until the work is done, so the control loop never meets Qt.
 struct OpenPiPolicy::Connection {
+  ApplicationLease application;  // first made, last gone: outlives the thread and the socket
   const OpenPiOptions& options;
   const std::string shown;  // the address as printed: no credentials, no query values
   QThread thread;
@@ -59,15 +104,24 @@ struct OpenPiPolicy::Connection {
     thread.start();
   }
   ~Connection() {
-    runOnThread([this] { dropSocket(); });
+    (void)runOnThread([this] { dropSocket(); });
     thread.quit();
     thread.wait();
     delete context;
   }
 
+  // Returns false when Qt did not run the work (it drops events it cannot deliver).
   template <typename Work>
-  void runOnThread(Work work) {
-    QMetaObject::invokeMethod(context, work, Qt::BlockingQueuedConnection);
+  [[nodiscard]] bool runOnThread(Work work) {
+    bool ran = false;
+    QMetaObject::invokeMethod(
+        context,
+        [&] {
+          ran = true;
+          work();
+        },
+        Qt::BlockingQueuedConnection);
+    return ran;
   }
 
   // Qt's messages may quote the address: never with its secrets.
@@ -177,7 +231,7 @@ struct OpenPiPolicy::Connection {
       error = shown + ": cancelled";
       return reply;
     }
-    runOnThread([&] {
+    const bool ran = runOnThread([&] {
       connectOnThread(error);
       if (!error.empty()) return;
       std::string failure;
@@ -191,6 +245,7 @@ struct OpenPiPolicy::Connection {
         dropSocket();
       }
     });
+    if (!ran) error = shown + ": " + kNotRun;
     return reply;
   }
 };
@@ -200,8 +255,6 @@ OpenPiPolicy::OpenPiPolicy(OpenPiOptions options, PolicyRigSpec rig)
   if (!options_.url.starts_with("ws://") && !options_.url.starts_with("wss://"))
     throw PolicyError("a policy server address must start with ws:// or wss://, got '" +
                       redactAddress(options_.url) + "'");
-  if (!QCoreApplication::instance())
-    throw PolicyError("the openpi client needs a Qt application object (QCoreApplication) in the process");
   connection_ = std::make_unique<Connection>(options_);
 }
 
@@ -209,7 +262,8 @@ OpenPiPolicy::~OpenPiPolicy() = default;
 
 void OpenPiPolicy::connect() {
   std::string error;
-  connection_->runOnThread([&] { connection_->connectOnThread(error); });
+  if (!connection_->runOnThread([&] { connection_->connectOnThread(error); }))
+    error = connection_->shown + ": " + kNotRun;
   if (!error.empty()) throw PolicyError(error);
 }
 

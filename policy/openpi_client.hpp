@@ -24,7 +24,9 @@ struct OpenPiOptions {
 
 class OpenPiPolicy final : public Policy {
  public:
-  // Needs a Qt application object (QCoreApplication or QApplication) to exist. Connects lazily.
+  // Connects lazily. Runs its own Qt event loop on a thread of its own; in a process with no Qt application
+  // object the clients share one they make (deleted with the last of them, on the thread that made the
+  // first), so the process must not make its own while a client is alive.
   OpenPiPolicy(OpenPiOptions options, PolicyRigSpec rig);
   ~OpenPiPolicy() override;
 
