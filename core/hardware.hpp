@@ -14,7 +14,11 @@ class Arm {
   virtual ~Arm() = default;
   virtual std::string name() const = 0;
   virtual std::size_t jointCount() const = 0;
-  virtual void connect() = 0;                       // throws DeviceError with a clear message
+  // connect, disconnect, connect again works; disconnect twice is harmless. A disconnected arm has let go of
+  // its port; its servos keep whatever torque they had (the loop's stop behaviour set it).
+  virtual void connect() = 0;  // throws DeviceError with a clear message
+  virtual void disconnect() = 0;
+  virtual bool isConnected() const = 0;
   virtual JointState read() = 0;                    // calibrated: radians, gripper 0..1
   virtual void write(const JointVector& goal) = 0;  // calibrated goal positions
   virtual void setTorque(bool enabled) = 0;

@@ -152,6 +152,38 @@ void Rig::connect() {
 void Rig::disconnect() {
   for (Camera* camera : cameras_)
     camera->close();
+  for (Arm* arm : arms_)
+    arm->disconnect();
+}
+
+RigHealth Rig::health() const {
+  RigHealth health;
+  for (Arm* arm : arms_) {
+    ArmHealth& a = health.arms.emplace_back(ArmHealth{arm->name(), arm->isConnected(), std::nullopt});
+    if (ServoArm* servo = servoArm(a.name))
+      a.bus = BusHealth{servo->bus().portName(), servo->bus().counters()};
+  }
+  for (const Camera* camera : cameras_)
+    health.cameras.push_back({camera->name(), camera->measuredFps(), camera->error()});
+  return health;
+}
+
+std::uint64_t RigHealth::busErrors() const {
+  std::uint64_t errors = 0;
+  for (const ArmHealth& arm : arms)
+    if (arm.bus) errors += arm.bus->errors();
+  return errors;
+}
+
+std::string describeBus(const ArmHealth& arm) {
+  if (!arm.bus) return "";
+  const BusCounters& c = arm.bus->counters;
+  std::string text = "bus of '" + arm.name + "' (" + arm.bus->port + "): " + std::to_string(c.transactions) +
+                     " transactions, " + std::to_string(c.timeouts) + " timeouts, " +
+                     std::to_string(c.corruptReplies) + " corrupt replies, " + std::to_string(c.retries) +
+                     " retries, " + std::to_string(c.failures) + " failed";
+  if (!c.lastError.empty()) text += "; last error: " + c.lastError;
+  return text;
 }
 
 std::vector<Camera*> Rig::cameras() const {

@@ -3,10 +3,12 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/control_loop.hpp"
+#include "devices/servo/servo_bus.hpp"
 
 namespace flywheel {
 
@@ -19,6 +21,37 @@ class ServoArm;
 class ServoBus;
 class ServoEmulator;
 
+// What the devices went through, in one snapshot: the window's status bar and the commands' summaries
+// print it. The loop's rate and the take's repeated frames are not here: ControlLoop::stats() and the
+// recorder count those.
+struct BusHealth {
+  std::string port;  // the bus's port (a /dev/pts/N behind an emulator)
+  BusCounters counters;
+  std::uint64_t errors() const { return counters.timeouts + counters.corruptReplies; }
+};
+
+struct ArmHealth {
+  std::string name;
+  bool connected = false;
+  std::optional<BusHealth> bus;  // empty for a simulated arm
+};
+
+struct CameraHealth {
+  std::string name;
+  double measuredFps = 0.0;
+  std::string error;  // why it stopped delivering frames; empty while it works
+};
+
+struct RigHealth {
+  std::vector<ArmHealth> arms;  // in the rig file's order
+  std::vector<CameraHealth> cameras;
+  std::uint64_t busErrors() const;  // timeouts and corrupt replies, summed over the arms' buses
+};
+
+// "bus of 'follower' (/dev/ttyUSB0): 1200 transactions, 0 timeouts, 0 corrupt replies, 0 retries, 0 failed"
+// and "; last error: ..." when there was one. Empty for a simulated arm.
+std::string describeBus(const ArmHealth& arm);
+
 class Rig {
  public:
   // Throws DeviceError when the configuration names hardware this build cannot drive.
@@ -30,8 +63,12 @@ class Rig {
   const RigConfig& config() const { return config_; }
   RigDevices devices() const;  // for a ControlLoop
   // Connects every arm and opens every camera: leaders go limp (a hand moves them), followers hold torque.
+  // Disconnect closes the cameras and lets go of every arm's port; connect works again after it, and
+  // disconnecting twice is harmless. Neither may run while a loop drives the rig.
   void connect();
   void disconnect();
+  // Safe from any thread while a loop runs.
+  RigHealth health() const;
   std::vector<Camera*> cameras() const;
   sim::SimWorld* simWorld() const;  // nullptr unless simulated
   ServoEmulator* emulatorFor(

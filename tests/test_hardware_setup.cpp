@@ -50,6 +50,16 @@ RigConfig oneArmRig(const std::string& bus, const std::string& model, const std:
                         "one-arm.yaml");
 }
 
+// How many of this process's file descriptors are open on `path`.
+int openCount(const std::string& path) {
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code error;
+    if (fs::read_symlink(entry.path(), error) == path) ++count;
+  }
+  return count;
+}
+
 bool containsLine(const std::vector<std::string>& lines, const QString& a, const QString& b) {
   for (const std::string& line : lines)
     if (QString::fromStdString(line).contains(a) && QString::fromStdString(line).contains(b)) return true;
@@ -231,6 +241,72 @@ class HardwareSetupTest : public QObject {
     if (servo.protocol == BusProtocol::Feetech)
       QCOMPARE(emulator.readRegister(1, servo.lock.address, 1), std::uint32_t(1));  // locked again
     QCOMPARE(rig.servoArm("follower")->bus().counters().failures, std::uint64_t(0));
+  }
+
+  // A rig connects, lets go of its ports on disconnect (twice is harmless), and connects again.
+  void disconnectLetsGoOfThePort() {
+    SteadyClock clock;
+    Rig rig(oneArmRig("feetech", "sts3215", ""), clock);
+    ServoArm& arm = *rig.servoArm("follower");
+    const std::string port = rig.health().arms.at(0).bus->port;
+    const int emulatorsOwn = openCount(port);  // the emulator keeps its end of the pseudo-terminal open
+    QVERIFY(!arm.isConnected());
+    rig.connect();
+    QVERIFY(arm.isConnected());
+    QVERIFY(rig.health().arms.at(0).connected);
+    QCOMPARE(openCount(port), emulatorsOwn + 1);
+    rig.disconnect();
+    QVERIFY(!arm.isConnected());
+    QVERIFY(!rig.health().arms.at(0).connected);
+    QCOMPARE(openCount(port), emulatorsOwn);
+    rig.disconnect();
+    rig.connect();
+    QVERIFY(arm.isConnected());
+    QCOMPARE(arm.read().position.size(), std::size_t(2));
+    QCOMPARE(rig.health().arms.at(0).bus->counters.failures, std::uint64_t(0));
+  }
+
+  void simulatedRigConnectsAgain() {
+    SteadyClock clock;
+    Rig rig(loadRigConfig("sim"), clock);
+    auto allConnected = [&](bool expected) {
+      for (const ArmHealth& arm : rig.health().arms)
+        if (arm.connected != expected || arm.bus) return false;
+      return true;
+    };
+    QVERIFY(allConnected(false));
+    rig.connect();
+    QVERIFY(allConnected(true));
+    rig.disconnect();
+    QVERIFY(allConnected(false));
+    rig.disconnect();
+    rig.connect();
+    QVERIFY(allConnected(true));
+    QCOMPARE(rig.health().cameras.size(), rig.config().cameras.size());
+    QCOMPARE(rig.health().cameras.at(0).name, rig.config().cameras.at(0).name);
+    QTRY_VERIFY(rig.health().cameras.at(0).measuredFps > 0.0);
+  }
+
+  // One snapshot of every bus, summed and described as the status bar and record's summary print it.
+  void healthDescribesEachBus() {
+    SteadyClock clock;
+    Rig rig(oneArmRig("dynamixel", "xl430-w250", ""), clock);
+    rig.connect();
+    const RigHealth health = rig.health();
+    QCOMPARE(health.arms.size(), std::size_t(1));
+    const BusCounters& counters = health.arms[0].bus->counters;
+    QCOMPARE(counters.transactions, rig.servoArm("follower")->bus().counters().transactions);
+    QVERIFY(counters.transactions > 0);
+    QCOMPARE(health.busErrors(), std::uint64_t(0));
+
+    ArmHealth arm{"left", true, BusHealth{"/dev/ttyUSB0", {}}};
+    arm.bus->counters = {120, 3, 2, 4, 1, 0, "servo 2 did not answer"};
+    QCOMPARE(describeBus(arm), std::string("bus of 'left' (/dev/ttyUSB0): 120 transactions, 3 timeouts, 2 "
+                                           "corrupt replies, 4 retries, 1 failed; last error: servo 2 did "
+                                           "not answer"));
+    QCOMPARE((RigHealth{{arm, arm, ArmHealth{"sim", true, std::nullopt}}, {}}).busErrors(),
+             std::uint64_t(10));
+    QCOMPARE(describeBus(ArmHealth{"sim", true, std::nullopt}), std::string());
   }
 
   void returnDelayIsValidated() {

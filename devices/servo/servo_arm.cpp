@@ -38,6 +38,12 @@ void ServoArm::connect() {
     }
   }
   applyReturnDelay();
+  connected_ = true;
+}
+
+void ServoArm::disconnect() {
+  connected_ = false;
+  bus_->close();
 }
 
 // Each reply waits the servo's Return Delay Time: the factory 500 us costs 3 ms per sync read of six

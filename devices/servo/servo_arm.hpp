@@ -2,6 +2,7 @@
 // velocity and effort, every write one sync write of goal positions, both through the arm's calibration.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "core/config.hpp"
@@ -22,6 +23,10 @@ class ServoArm final : public Arm {
   // Opens the bus, checks every servo answers with the configured model, and sets the rig's Return Delay
   // Time on each.
   void connect() override;
+  // Closes the bus, and with it the port: arms sharing a bus (one adapter) are disconnected together, as
+  // the Rig does.
+  void disconnect() override;
+  bool isConnected() const override { return connected_ && bus_->isOpen(); }
   JointState read() override;
   void write(const JointVector& goal) override;
   void setTorque(bool enabled) override;
@@ -44,6 +49,7 @@ class ServoArm final : public Arm {
   std::shared_ptr<ServoBus> bus_;
   ArmCalibration calibration_;
   std::vector<std::uint8_t> ids_;
+  std::atomic<bool> connected_{false};  // read by the window while the loop thread drives the arm
 };
 
 }  // namespace flywheel

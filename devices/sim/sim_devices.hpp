@@ -19,7 +19,9 @@ class SimArm final : public Arm {
   SimArm(SimWorld& world, std::size_t armIndex, const ArmConfig& config);
   std::string name() const override { return config_.name; }
   std::size_t jointCount() const override { return config_.joints.size(); }
-  void connect() override {}
+  void connect() override { connected_ = true; }
+  void disconnect() override { connected_ = false; }
+  bool isConnected() const override { return connected_; }
   JointState read() override { return world_.armState(index_); }
   void write(const JointVector& goal) override { world_.setGoal(index_, goal); }
   void setTorque(bool enabled) override { world_.setTorque(index_, enabled); }
@@ -28,6 +30,7 @@ class SimArm final : public Arm {
   SimWorld& world_;
   std::size_t index_;
   const ArmConfig& config_;
+  std::atomic<bool> connected_{false};
 };
 
 // Renders the scene at its own fps: on its own thread against a real clock, or on demand (renderDue)
