@@ -1,5 +1,7 @@
 #include "app/policy_session.hpp"
 
+#include <cmath>
+
 #include "devices/sim/sim_world.hpp"
 #include "policy/openpi_client.hpp"
 #include "policy/torchscript_policy.hpp"
@@ -37,23 +39,47 @@ PolicySession::PolicySession(Studio& studio, const PolicyRunOptions& options)
   executor_ =
       std::make_unique<ChunkExecutor>(*policy_, studio.rig().devices().cameras, rig.followerJointCount(),
                                       execution, studio.clock(), options.prompt);
-  supervisor_ = std::make_unique<TakeoverSupervisor>(*executor_, rig.takeover, 1.0 / rig.controlRateHz);
+  controller_ = std::make_unique<PolicyController>(*executor_, rig.takeover, 1.0 / rig.controlRateHz);
   prompts_.emplace_back(studio.clock().now(), options.prompt);
 }
 
 PolicySession::~PolicySession() {
-  studio_.loop().setMode(ControlMode::Idle);
-  const bool wasRunning = studio_.loop().running();
-  studio_.loop().stop();  // the loop thread must not be inside decide() when the supervisor goes
-  studio_.loop().setActionSource(nullptr);
-  if (wasRunning) studio_.loop().start();
+  if (!started_) return;
+  studio_.loop().setController(previous_);  // returns once the loop is out of our controller
   if (sim::SimWorld* world = studio_.rig().simWorld()) world->setHandOnLeaders(true);
 }
 
+std::string PolicySession::beginRecording(const DatasetFolder& dataset, double seconds, unsigned seed) {
+  TakeOptions take;
+  take.task = prompts_.front().second;
+  take.seed = seed;
+  take.maxTicks = static_cast<std::uint64_t>(std::llround(seconds * studio_.config().recordRateHz));
+  take.policy = describe();
+  take.tags = {"policy"};
+  std::string path = studio_.beginTake(dataset, take);
+  recording_ = true;
+  return path;
+}
+
+EpisodeResult PolicySession::endRecording() {
+  recording_ = false;
+  const double end = studio_.clock().now();
+  EpisodeResult result = studio_.endTake();
+  if (std::vector<Segment> prompts = promptSegments(startedAt_, end); prompts.size() > 1) {
+    EpisodeLabels labels = readLabels(result.path);
+    labels.segments = std::move(prompts);
+    writeLabels(result.path, labels);
+  }
+  return result;
+}
+
 void PolicySession::start() {
+  if (started_) return;
   if (sim::SimWorld* world = studio_.rig().simWorld()) world->setHandOnLeaders(false);
-  studio_.loop().setActionSource(supervisor_.get());
-  studio_.loop().setMode(ControlMode::Policy);
+  previous_ = studio_.loop().controller();
+  startedAt_ = studio_.clock().now();
+  studio_.loop().setController(controller_.get());
+  started_ = true;
 }
 
 void PolicySession::setPaused(bool paused) {
@@ -62,12 +88,12 @@ void PolicySession::setPaused(bool paused) {
 
 void PolicySession::takeOver() {
   if (sim::SimWorld* world = studio_.rig().simWorld()) world->setHandOnLeaders(true);
-  supervisor_->requestTakeover();
+  controller_->requestTakeover();
 }
 
 void PolicySession::handBack() {
   if (sim::SimWorld* world = studio_.rig().simWorld()) world->setHandOnLeaders(false);
-  supervisor_->requestHandBack();
+  controller_->requestHandBack();
 }
 
 void PolicySession::setPrompt(const std::string& prompt) {

@@ -1,12 +1,13 @@
 // A policy driving a Studio's rig: the policy (TorchScript file or openpi server), its chunk executor and
-// the takeover supervisor, wired into the control loop. Shared by `flywheel run` and the GUI's Run view.
+// the policy controller (takeover included), installed in the control loop. The one owner of what drives
+// the robot during a run: `flywheel run` and the GUI's Run view both go through it, recording included.
 #pragma once
 
 #include <memory>
 
 #include "app/studio.hpp"
 #include "policy/chunk_executor.hpp"
-#include "policy/takeover.hpp"
+#include "policy/policy_controller.hpp"
 #include "recorder/labels.hpp"
 
 namespace flywheel {
@@ -28,9 +29,20 @@ class PolicySession {
  public:
   // Loads the policy (a model is checked against the rig; a server is connected to). Throws PolicyError.
   PolicySession(Studio& studio, const PolicyRunOptions& options);
-  ~PolicySession();  // detaches from the loop, which is left idle
+  // Gives the loop back to the controller it had before start() (the leaders in the window, none in
+  // `flywheel run`); a recording still open is left to the Studio, which saves it when it stops.
+  ~PolicySession();
 
-  void start();  // the policy drives the followers from now on
+  // Records the run as an episode of `dataset` (call before start()): the prompt is its task, it is tagged
+  // "policy", and it ends by itself after `seconds`. `seed` sets the simulated scene. Returns its path.
+  std::string beginRecording(const DatasetFolder& dataset, double seconds, unsigned seed);
+  // Saves the recording; when the prompt changed during the run, each prompt is a labelled segment.
+  // Throws RecorderError (what was written is kept).
+  EpisodeResult endRecording();
+  bool recording() const { return recording_; }
+
+  void start();                                    // the policy drives the followers from now on
+  double startedAt() const { return startedAt_; }  // rig clock seconds
   void setPaused(bool paused);
   void takeOver();  // the key; on the simulated rig the scripted hand grabs the leaders
   void handBack();
@@ -42,7 +54,7 @@ class PolicySession {
   std::vector<std::string> notes() const { return policy_->notes(); }
   ExecutorStatus executorStatus() const { return executor_->status(); }
   std::array<double, 3> latencyPercentiles() const { return executor_->latencyPercentiles(); }
-  TakeoverStatus takeoverStatus() const { return supervisor_->status(); }
+  TakeoverStatus takeoverStatus() const { return controller_->takeoverStatus(); }
   // The prompts given so far, as segments of the run since `since` (rig clock seconds).
   std::vector<Segment> promptSegments(double since, double until) const;
 
@@ -50,7 +62,11 @@ class PolicySession {
   Studio& studio_;
   std::unique_ptr<Policy> policy_;
   std::unique_ptr<ChunkExecutor> executor_;
-  std::unique_ptr<TakeoverSupervisor> supervisor_;
+  std::unique_ptr<PolicyController> controller_;
+  Controller* previous_ = nullptr;  // what drove the loop before start()
+  bool started_ = false;
+  bool recording_ = false;
+  double startedAt_ = 0.0;
   std::vector<std::pair<double, std::string>> prompts_;  // (rig time it was set, prompt)
 };
 

@@ -39,9 +39,9 @@ Studio::~Studio() {
   stop();
 }
 
-void Studio::start(ControlMode mode, bool loopThread) {
+void Studio::start(Controller* controller, bool loopThread) {
   rig_->connect();
-  loop_->setMode(mode);
+  loop_->setController(controller);
   if (loopThread) loop_->start();
 }
 

@@ -7,6 +7,7 @@
 
 #include "core/clock.hpp"
 #include "core/control_loop.hpp"
+#include "core/teleop_controller.hpp"
 #include "devices/rig.hpp"
 #include "recorder/episode_recorder.hpp"
 
@@ -33,8 +34,11 @@ class Studio {
   explicit Studio(RigConfig config, bool fasterThanRealTime = false);
   ~Studio();
 
-  // Connects the rig and starts the loop thread; without it, the caller steps the loop (runTicks).
-  void start(ControlMode mode, bool loopThread = true);
+  // Connects the rig and starts the loop thread with `controller` driving (nullptr: the followers hold;
+  // &teleop(): the leaders drive). Without the thread, the caller steps the loop (runTicks). A policy run
+  // installs its own controller through PolicySession.
+  void start(Controller* controller, bool loopThread = true);
+  TeleopController& teleop() { return teleop_; }
   void stop();
 
   // Starts recording the next episode of `dataset`. On the simulated rig the scene is reset first: a new
@@ -59,6 +63,7 @@ class Studio {
  private:
   void resetScene(unsigned seed);
 
+  TeleopController teleop_;  // outlives the loop, which may point at it
   std::unique_ptr<Clock> clock_;
   std::unique_ptr<Rig> rig_;
   std::unique_ptr<ControlLoop> loop_;

@@ -9,20 +9,6 @@
 
 namespace flywheel {
 
-const char* nameOf(ControlMode mode) {
-  switch (mode) {
-    case ControlMode::Idle:
-      return "idle";
-    case ControlMode::Teleop:
-      return "teleop";
-    case ControlMode::Policy:
-      return "policy";
-    case ControlMode::Intervention:
-      return "intervention";
-  }
-  return "?";
-}
-
 ControlLoop::ControlLoop(const RigConfig& rig, RigDevices devices, Clock& clock)
     : rig_(rig),
       devices_(std::move(devices)),
@@ -32,19 +18,24 @@ ControlLoop::ControlLoop(const RigConfig& rig, RigDevices devices, Clock& clock)
       decimation_(rig.recordDecimation()),
       limits_(JointLimits::forArms(rig.followers(), rig.safety.maxJointSpeed / rig.controlRateHz)),
       stats_(1.0 / rig.controlRateHz) {
-  std::size_t offset = 0;
-  for (Arm* follower : devices_.followers) {
-    followerOffsets_.push_back(offset);
-    offset += follower->jointCount();
-  }
-  ledByLeader_.assign(offset, false);
-  for (auto [leader, follower] : devices_.pairs)
-    for (std::size_t j = 0; j < devices_.followers[follower]->jointCount(); ++j)
-      ledByLeader_[followerOffsets_[follower] + j] = true;
+  std::vector<std::size_t> followerJoints;
+  for (Arm* follower : devices_.followers)
+    followerJoints.push_back(follower->jointCount());
+  layout_ = RigLayout(std::move(followerJoints), devices_.pairs);
 }
 
 ControlLoop::~ControlLoop() {
   stop();
+}
+
+void ControlLoop::setController(Controller* controller) {
+  std::lock_guard lock(controllerMutex_);
+  controller_ = controller;
+}
+
+Controller* ControlLoop::controller() const {
+  std::lock_guard lock(controllerMutex_);
+  return controller_;
 }
 
 void ControlLoop::start() {
@@ -58,7 +49,7 @@ void ControlLoop::stop() {
   if (thread_.joinable()) thread_.join();
   running_ = false;
   try {
-    setLeadersMirroring(false);  // a leader left stiff would fight the next teleoperator
+    setLeadersTorque(false);  // a leader left stiff would fight the next teleoperator
   } catch (const std::exception&) {
     // The bus may be gone: nothing more can be sent.
   }
@@ -174,99 +165,92 @@ JointState ControlLoop::readAll(const std::vector<Arm*>& arms) const {
   return all;
 }
 
-JointVector ControlLoop::teleopGoal(const std::vector<JointState>& leaderStates) const {
-  JointVector goal = *lastGoal_;  // unpaired followers hold
-  for (auto [leader, follower] : devices_.pairs) {
-    const JointVector& source = leaderStates[leader].position;
-    std::copy(source.begin(), source.end(), goal.begin() + static_cast<long>(followerOffsets_[follower]));
+// update: the installed controller decides; with none, the followers hold their last goal.
+std::pair<ControlMode, ControlOutput> ControlLoop::update(const std::vector<JointState>& leaderStates,
+                                                          double start) {
+  std::lock_guard lock(controllerMutex_);
+  if (!controller_) {
+    ControlOutput hold;
+    hold.followerGoal = *lastGoal_;
+    return {ControlMode::Idle, std::move(hold)};
   }
-  return goal;
+  const ControlInput input{tick_,      start,          latest_.state, leaderStates,
+                           *lastGoal_, leadersDriven_, layout_,       limits_.maxStep};
+  return {controller_->mode(), controller_->update(input)};
 }
 
-// Policy mode: the action source decides (with the leaders' command at hand, for a human takeover).
-JointVector ControlLoop::policyGoal(const std::vector<JointState>& leaderStates) {
-  ActionSource* source = actionSource_.load();
-  if (!source) return *lastGoal_;
-  const JointVector leaderCommand = teleopGoal(leaderStates);
-  // A free leader is where it is now, so that mirroring starts from this tick's reading.
-  if (!leadersMirroring_ || leaderPositionGoal_.size() != lastGoal_->size())
-    leaderPositionGoal_ = leaderCommand;
-  PolicyDecision decision = source->decide({latest_, leaderCommand, ledByLeader_, leaderPositionGoal_});
-  latest_.intervention = decision.humanInControl;
-  latest_.policyAction = std::move(decision.proposed);
-  if (decision.mirrorLeaders)
-    mirrorFollowersOnLeaders();  // the goal first, so torque comes on without a jump
-  setLeadersMirroring(decision.mirrorLeaders);
-  return decision.goal ? std::move(*decision.goal) : *lastGoal_;
+void ControlLoop::writeFollowers(const JointVector& goal) {
+  for (std::size_t i = 0; i < devices_.followers.size(); ++i) {
+    auto first = goal.begin() + static_cast<long>(layout_.followerOffsets[i]);
+    devices_.followers[i]->write(
+        JointVector(first, first + static_cast<long>(devices_.followers[i]->jointCount())));
+  }
+}
+
+// Driven leaders get their goal first, so that torque comes on without a jump; without a goal they go limp.
+void ControlLoop::writeLeaders(const std::optional<JointVector>& goal) {
+  if (goal)
+    for (auto [leader, follower] : devices_.pairs) {
+      auto first = goal->begin() + static_cast<long>(layout_.followerOffsets[follower]);
+      devices_.leaders[leader]->write(
+          JointVector(first, first + static_cast<long>(devices_.leaders[leader]->jointCount())));
+    }
+  setLeadersTorque(goal.has_value());
 }
 
 // Torque on so the leaders can follow the followers (and a human feels the robot when grabbing them);
 // torque off so a human moves them freely.
-void ControlLoop::setLeadersMirroring(bool mirror) {
-  if (mirror == leadersMirroring_) return;
+void ControlLoop::setLeadersTorque(bool on) {
+  if (on == leadersDriven_) return;
   std::string firstError;
   for (Arm* leader : devices_.leaders) {
     try {
-      leader->setTorque(mirror);  // every leader, even when one fails
+      leader->setTorque(on);  // every leader, even when one fails
     } catch (const DeviceError& e) {
       if (firstError.empty()) firstError = e.what();
     }
   }
   if (!firstError.empty()) throw DeviceError(firstError);  // flag unchanged: tried again next tick
-  leadersMirroring_ = mirror;
+  leadersDriven_ = on;
 }
 
-// Leaders approach their followers' positions no faster than the followers' own maximum step.
-void ControlLoop::mirrorFollowersOnLeaders() {
-  const JointVector& target = latest_.state.position;
-  for (std::size_t j = 0; j < leaderPositionGoal_.size(); ++j)
-    if (ledByLeader_[j])
-      leaderPositionGoal_[j] +=
-          std::clamp(target[j] - leaderPositionGoal_[j], -limits_.maxStep, limits_.maxStep);
-  for (auto [leader, follower] : devices_.pairs) {
-    auto first = leaderPositionGoal_.begin() + static_cast<long>(followerOffsets_[follower]);
-    devices_.leaders[leader]->write(
-        JointVector(first, first + static_cast<long>(devices_.leaders[leader]->jointCount())));
-  }
-}
-
+// read → update → safety → write → hand the tick to the recorder.
 void ControlLoop::tick() {
   const double start = clock_.now();
   const bool overrun = tickLate_ && tick_ > 0;
 
   std::vector<JointState> leaderStates;
-  JointState leaders;
-  for (Arm* arm : devices_.leaders) {
+  for (Arm* arm : devices_.leaders)
     leaderStates.push_back(arm->read());
-    const JointState& s = leaderStates.back();
-    leaders.position.insert(leaders.position.end(), s.position.begin(), s.position.end());
-  }
-  JointState followers = readAll(devices_.followers);
-  if (!lastGoal_ || resyncRequested_.exchange(false)) lastGoal_ = followers.position;
-
+  latest_.state = readAll(devices_.followers);
   latest_.tick = tick_;
   latest_.time = start;
-  latest_.state = std::move(followers);
+  if (!lastGoal_ || resyncRequested_.exchange(false)) lastGoal_ = latest_.state.position;
 
-  const ControlMode mode = mode_.load();
-  if (mode != ControlMode::Policy) setLeadersMirroring(false);
-  latest_.intervention = mode == ControlMode::Intervention;
-  latest_.policyAction.clear();
-  JointVector goal = *lastGoal_;
-  if (mode == ControlMode::Teleop || mode == ControlMode::Intervention)
-    goal = teleopGoal(leaderStates);
-  else if (mode == ControlMode::Policy)
-    goal = policyGoal(leaderStates);
-  goal = applySafety(goal, *lastGoal_, limits_, safety_);
-  if (mode != ControlMode::Idle)
-    for (std::size_t i = 0; i < devices_.followers.size(); ++i) {
-      auto first = goal.begin() + static_cast<long>(followerOffsets_[i]);
-      devices_.followers[i]->write(
-          JointVector(first, first + static_cast<long>(devices_.followers[i]->jointCount())));
-    }
+  auto [mode, output] = update(leaderStates, start);
+  const JointVector goal = applySafety(output.followerGoal, *lastGoal_, limits_, safety_);
+  writeLeaders(output.leaderGoal);
+  if (mode != ControlMode::Idle) writeFollowers(goal);
   lastGoal_ = goal;
-  latest_.action = goal;
 
+  JointState leaders;
+  for (const JointState& s : leaderStates)
+    leaders.position.insert(leaders.position.end(), s.position.begin(), s.position.end());
+  publish(mode, output, std::move(leaders));
+  if (devices_.simulation) devices_.simulation->advance(period_);
+
+  const double end = clock_.now();
+  stats_.record(lastTickStart_ < 0 ? 0.0 : start - lastTickStart_, end - start, overrun);
+  lastTickStart_ = start;
+  ++tick_;
+}
+
+// The recorder gets every decimated tick; the status always has the last one.
+void ControlLoop::publish(ControlMode mode, const ControlOutput& output, JointState leaders) {
+  const bool humanCorrectsPolicy = mode == ControlMode::Policy && output.inControl == InControl::Human;
+  latest_.action = *lastGoal_;
+  latest_.intervention = humanCorrectsPolicy;
+  latest_.policyAction = output.proposal;
   if (tick_ % static_cast<std::uint64_t>(decimation_) == 0) {
     if (ObservationSink* sink = sink_.load()) {
       latest_.frames.clear();
@@ -279,21 +263,14 @@ void ControlLoop::tick() {
       sink->onObservation(latest_);
     }
   }
-  {
-    std::lock_guard lock(statusMutex_);
-    status_.mode = mode == ControlMode::Policy && latest_.intervention ? ControlMode::Intervention : mode;
-    status_.leaders = std::move(leaders);
-    status_.followers = latest_.state;
-    status_.goal = goal;
-    status_.safety = safety_;
-    status_.tick = tick_;
-  }
-  if (devices_.simulation) devices_.simulation->advance(period_);
-
-  const double end = clock_.now();
-  stats_.record(lastTickStart_ < 0 ? 0.0 : start - lastTickStart_, end - start, overrun);
-  lastTickStart_ = start;
-  ++tick_;
+  std::lock_guard lock(statusMutex_);
+  status_.mode = humanCorrectsPolicy ? ControlMode::Intervention : mode;
+  status_.inControl = output.inControl;
+  status_.leaders = std::move(leaders);
+  status_.followers = latest_.state;
+  status_.goal = *lastGoal_;
+  status_.safety = safety_;
+  status_.tick = tick_;
 }
 
 LoopStatus ControlLoop::status() const {

@@ -1,5 +1,6 @@
-// The fixed-rate control loop: its own thread; each tick reads every arm, computes the followers' goals
-// for the current mode, applies safety, writes the followers and hands an observation to the recorder.
+// The fixed-rate control loop, on its own thread. Each tick it reads every arm, asks the installed
+// Controller (core/controller.hpp) for this tick's goals, applies safety, writes the followers and the
+// leaders, and hands an observation to the recorder: nothing else decides what the robot does.
 // It never waits on a GUI or the writer: sinks must return at once.
 #pragma once
 
@@ -11,55 +12,18 @@
 
 #include "core/clock.hpp"
 #include "core/config.hpp"
+#include "core/controller.hpp"
 #include "core/hardware.hpp"
 #include "core/loop_stats.hpp"
 #include "core/safety.hpp"
 
 namespace flywheel {
 
-enum class ControlMode {
-  Idle,          // followers hold where they are
-  Teleop,        // followers track their paired leaders
-  Policy,        // followers execute the action source's goals
-  Intervention,  // a human took over from the policy: followers track the leaders, flagged as such
-};
-// Not "toString": QTest finds a toString by ADL and frees what it returns.
-const char* nameOf(ControlMode mode);
-
 class ObservationSink {
  public:
   virtual ~ObservationSink() = default;
   virtual void onObservation(
       const Observation& observation) = 0;  // called on the loop thread; must not block
-};
-
-// What the loop knows each tick in Policy mode, for whoever decides the followers' goals.
-struct PolicyTick {
-  const Observation& latest;              // tick, time and the followers' state
-  const JointVector& leaderCommand;       // the follower goals the leaders command (as in teleop)
-  const std::vector<bool>& ledByLeader;   // per follower joint: has a paired leader
-  const JointVector& leaderPositionGoal;  // per follower joint: the last goal mirrored to its leader
-};
-
-struct PolicyDecision {
-  std::optional<JointVector> goal;  // nullopt holds the previous goal
-  bool humanInControl = false;      // recorded as /intervention
-  JointVector proposed;             // the policy's own action this tick (recorded); empty when none
-  bool mirrorLeaders = false;       // leaders torque on, following their followers
-};
-
-// Supplies follower goals in Policy mode. nullopt holds the previous goal.
-class ActionSource {
- public:
-  virtual ~ActionSource() = default;
-  virtual std::optional<JointVector> nextAction(const Observation& latest) = 0;
-  // The whole decision for a tick; by default the action source alone drives the followers.
-  virtual PolicyDecision decide(const PolicyTick& tick) {
-    PolicyDecision decision;
-    decision.goal = nextAction(tick.latest);
-    if (decision.goal) decision.proposed = *decision.goal;
-    return decision;
-  }
 };
 
 // The hardware a loop drives. Not owned.
@@ -72,7 +36,9 @@ struct RigDevices {
 };
 
 struct LoopStatus {
-  ControlMode mode = ControlMode::Idle;
+  ControlMode mode =
+      ControlMode::Idle;  // the installed controller's; Intervention while a human corrects a policy
+  InControl inControl = InControl::Nobody;
   JointState leaders;    // concatenated
   JointState followers;  // concatenated
   JointVector goal;      // last safe goal sent to the followers
@@ -98,12 +64,14 @@ class ControlLoop {
   // Runs n ticks on the calling thread (the loop thread must not be running). Advances a ManualClock.
   void runTicks(std::uint64_t n);
 
-  void setMode(ControlMode mode) { mode_.store(mode); }
+  // The controller that decides the followers' goals from the next tick on; nullptr: the followers hold.
+  // Returns once the loop is out of the previous controller's update, so the caller may destroy it.
+  void setController(Controller* controller);
+  Controller* controller() const;
+  const RigLayout& layout() const { return layout_; }
   // Forget the last goal and start again from where the followers are (after a scene reset moved them).
   void resyncGoals() { resyncRequested_.store(true); }
-  ControlMode mode() const { return mode_.load(); }
   void setSink(ObservationSink* sink) { sink_.store(sink); }
-  void setActionSource(ActionSource* source) { actionSource_.store(source); }
 
   double period() const { return period_; }
   int recordDecimation() const { return decimation_; }
@@ -121,10 +89,11 @@ class ControlLoop {
   void tick();
   void stopFollowersSafely();
   JointState readAll(const std::vector<Arm*>& arms) const;
-  JointVector teleopGoal(const std::vector<JointState>& leaderStates) const;
-  JointVector policyGoal(const std::vector<JointState>& leaderStates);
-  void setLeadersMirroring(bool mirror);
-  void mirrorFollowersOnLeaders();
+  std::pair<ControlMode, ControlOutput> update(const std::vector<JointState>& leaderStates, double start);
+  void writeFollowers(const JointVector& goal);
+  void writeLeaders(const std::optional<JointVector>& goal);
+  void setLeadersTorque(bool on);
+  void publish(ControlMode mode, const ControlOutput& output, JointState leaders);
   void sleepUntil(double deadline) const;
   void setThreadPriority(bool paced);
 
@@ -135,15 +104,14 @@ class ControlLoop {
   double period_;
   int decimation_;
   JointLimits limits_;
-  std::vector<std::size_t> followerOffsets_;  // first joint of each follower in the concatenated vector
-  std::vector<bool> ledByLeader_;             // per follower joint
+  RigLayout layout_;
 
   std::atomic<bool> running_{false};
   std::atomic<bool> stopRequested_{false};
   std::atomic<bool> resyncRequested_{false};
-  std::atomic<ControlMode> mode_{ControlMode::Idle};
+  mutable std::mutex controllerMutex_;  // held while the controller updates; swaps wait for it
+  Controller* controller_ = nullptr;
   std::atomic<ObservationSink*> sink_{nullptr};
-  std::atomic<ActionSource*> actionSource_{nullptr};
   std::thread thread_;
   std::atomic<bool> realTimePriority_{false};
   std::atomic<int> threadPolicy_{-1};
@@ -157,8 +125,7 @@ class ControlLoop {
   int consecutiveFailures_ = 0;
   SafetyCounters safety_;
   Observation latest_;
-  bool leadersMirroring_ = false;   // leaders torqued and following the followers (policy runs)
-  JointVector leaderPositionGoal_;  // in follower joint order: what the leaders were last told
+  bool leadersDriven_ = false;  // leaders' torque on, driven to goals (a policy controller mirroring)
 
   LoopStats stats_;
   mutable std::mutex statusMutex_;

@@ -105,9 +105,9 @@ void ChunkExecutor::workerMain() {
   }
 }
 
-std::optional<JointVector> ChunkExecutor::nextAction(const Observation& latest) {
-  const long step = static_cast<long>(latest.tick) / options_.ticksPerStep;
-  const long tickInStep = static_cast<long>(latest.tick) % options_.ticksPerStep;
+std::optional<JointVector> ChunkExecutor::nextAction(const ControlInput& input) {
+  const long step = static_cast<long>(input.tick) / options_.ticksPerStep;
+  const long tickInStep = static_cast<long>(input.tick) % options_.ticksPerStep;
   bool paused;
   {
     std::lock_guard lock(mutex_);
@@ -121,8 +121,7 @@ std::optional<JointVector> ChunkExecutor::nextAction(const Observation& latest) 
   }
   integrate(step);
   const double latencySteps = status().latencyEstimate / options_.stepSeconds;
-  if (!pending_ && clock_.now() >= retryAt_ && plan_.wantsInference(step, latencySteps))
-    request(latest, step);
+  if (!pending_ && clock_.now() >= retryAt_ && plan_.wantsInference(step, latencySteps)) request(input, step);
   if (options_.lockstep && pending_) {
     std::unique_lock lock(mutex_);
     wake_.wait(lock, [&] { return answerSlot_.has_value() || stopping_; });
@@ -132,11 +131,11 @@ std::optional<JointVector> ChunkExecutor::nextAction(const Observation& latest) 
   return planned(step, tickInStep);
 }
 
-void ChunkExecutor::request(const Observation& latest, long step) {
+void ChunkExecutor::request(const ControlInput& input, long step) {
   Observation snapshot;
-  snapshot.tick = latest.tick;
-  snapshot.time = latest.time;
-  snapshot.state = latest.state;
+  snapshot.tick = input.tick;
+  snapshot.time = input.time;
+  snapshot.state = input.followers;
   for (Camera* camera : cameras_)
     snapshot.frames.push_back(camera->latest());  // shares the pixels
   // Stamped before the worker can see the request: it may answer before this thread runs again.

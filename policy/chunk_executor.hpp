@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "core/clock.hpp"
-#include "core/control_loop.hpp"
 #include "core/hardware.hpp"
+#include "policy/action_source.hpp"
 #include "policy/chunk_plan.hpp"
 #include "policy/policy.hpp"
 
@@ -76,7 +76,7 @@ class ChunkExecutor final : public ActionSource {
   ChunkExecutor(const ChunkExecutor&) = delete;
   ChunkExecutor& operator=(const ChunkExecutor&) = delete;
 
-  std::optional<JointVector> nextAction(const Observation& latest) override;
+  std::optional<JointVector> nextAction(const ControlInput& input) override;
 
   void setPrompt(std::string prompt);
   void setPaused(bool paused);
@@ -93,7 +93,7 @@ class ChunkExecutor final : public ActionSource {
     std::string error;  // non-empty: the policy failed
   };
   void workerMain();
-  void request(const Observation& latest, long step);
+  void request(const ControlInput& input, long step);
   void integrate(long step);
   std::optional<JointVector> planned(long step, long tickInStep);
   std::optional<std::string> watchdogReason(double now) const;

@@ -19,10 +19,8 @@ const char* nameOf(Control control) {
   return "?";
 }
 
-TakeoverSupervisor::TakeoverSupervisor(ActionSource& policy, const TakeoverConfig& config,
-                                       double controlPeriod)
-    : policy_(policy),
-      config_(config),
+TakeoverSupervisor::TakeoverSupervisor(const TakeoverConfig& config, double controlPeriod)
+    : config_(config),
       blendTicks_(std::max(1L, std::lround(config.handBackSeconds / controlPeriod))),
       lagTicks_(
           static_cast<std::size_t>(std::max(1L, std::lround(config.leaderLagSeconds / controlPeriod)))) {}
@@ -68,9 +66,9 @@ std::pair<double, double> TakeoverSupervisor::allowedRange(std::size_t j, double
 }
 
 // A leader the human grabbed: outside its allowed range by more than the threshold for a few ticks in a row.
-std::optional<std::string> TakeoverSupervisor::leaderPushed(const PolicyTick& tick) {
+std::optional<std::string> TakeoverSupervisor::leaderPushed(const TakeoverTick& tick) {
   if (config_.mirrorLeaders) {
-    recentLeaderGoals_.push_back(tick.leaderPositionGoal);
+    recentLeaderGoals_.push_back(tick.leaderGoal);
     if (recentLeaderGoals_.size() > lagTicks_) recentLeaderGoals_.pop_front();
   }
   double worst = 0.0;
@@ -95,10 +93,9 @@ std::optional<std::string> TakeoverSupervisor::leaderPushed(const PolicyTick& ti
   return std::string(cause);
 }
 
-PolicyDecision TakeoverSupervisor::decide(const PolicyTick& tick) {
-  PolicyDecision decision;
-  std::optional<JointVector> proposed = policy_.nextAction(tick.latest);
-  if (proposed) decision.proposed = *proposed;
+TakeoverDecision TakeoverSupervisor::decide(const TakeoverTick& tick) {
+  TakeoverDecision decision;
+  const std::optional<JointVector>& proposed = tick.proposed;
   if (restingLeaders_.size() != tick.leaderCommand.size()) restingLeaders_ = tick.leaderCommand;
 
   if (control_ == Control::Policy) {
@@ -119,7 +116,7 @@ PolicyDecision TakeoverSupervisor::decide(const PolicyTick& tick) {
 
   switch (control_) {
     case Control::Policy:
-      decision.goal = std::move(proposed);
+      decision.goal = proposed;
       decision.mirrorLeaders = config_.mirrorLeaders;
       break;
     case Control::Human:

@@ -1,17 +1,19 @@
-// Human takeover while a policy drives the followers. The operator takes over by moving a leader arm
-// (while the policy runs, the leaders follow the followers with torque on, so a push shows as the leader
-// leaving its goal; leaders that cannot be driven are watched for moving from where they rest) or by a
-// key. The followers then track the leaders. Handing back blends from the human's last command to the
-// policy's actions over a configurable time. Every tick says who was in control, and what the policy
-// proposed, for the recording.
+// Human takeover while a policy drives the followers: the state machine that decides, tick by tick, who
+// is in control; the PolicyController (policy_controller.hpp) feeds it and mirrors the leaders. The
+// operator takes over by moving a leader arm (while the policy runs, the leaders follow the followers with
+// torque on, so a push shows as the leader leaving its goal; leaders that cannot be driven are watched for
+// moving from where they rest) or by a key. The followers then track the leaders. Handing back blends from
+// the human's last command to the policy's actions over a configurable time.
 #pragma once
 
 #include <atomic>
 #include <deque>
 #include <mutex>
+#include <optional>
+#include <string>
 
 #include "core/config.hpp"
-#include "core/control_loop.hpp"
+#include "core/types.hpp"
 
 namespace flywheel {
 
@@ -24,15 +26,26 @@ struct TakeoverStatus {
   std::string lastCause;  // "key", or which joint of the leader moved and by how much
 };
 
-class TakeoverSupervisor final : public ActionSource {
- public:
-  // policy: where the policy's actions come from (a ChunkExecutor). controlPeriod: seconds per tick.
-  TakeoverSupervisor(ActionSource& policy, const TakeoverConfig& config, double controlPeriod);
+// One tick as the supervisor sees it, in follower joint order.
+struct TakeoverTick {
+  const JointVector& leaderCommand;            // the follower goals the leaders command (as in teleop)
+  const std::vector<bool>& ledByLeader;        // per follower joint: has a paired leader
+  const JointVector& leaderGoal;               // per follower joint: the last goal mirrored to its leader
+  const std::optional<JointVector>& proposed;  // the policy's action this tick, if it has one
+};
 
-  std::optional<JointVector> nextAction(const Observation& latest) override {
-    return policy_.nextAction(latest);
-  }
-  PolicyDecision decide(const PolicyTick& tick) override;
+struct TakeoverDecision {
+  std::optional<JointVector> goal;  // nullopt holds the previous goal
+  bool humanInControl = false;      // recorded as /intervention
+  bool mirrorLeaders = false;       // leaders torque on, following their followers
+};
+
+class TakeoverSupervisor {
+ public:
+  // controlPeriod: seconds per tick.
+  TakeoverSupervisor(const TakeoverConfig& config, double controlPeriod);
+
+  TakeoverDecision decide(const TakeoverTick& tick);
 
   void requestTakeover() { takeoverRequested_ = true; }
   void requestHandBack() { handBackRequested_ = true; }
@@ -40,10 +53,9 @@ class TakeoverSupervisor final : public ActionSource {
 
  private:
   std::pair<double, double> allowedRange(std::size_t joint, double position) const;
-  std::optional<std::string> leaderPushed(const PolicyTick& tick);
+  std::optional<std::string> leaderPushed(const TakeoverTick& tick);
   void enter(Control control, const std::string& cause = {});
 
-  ActionSource& policy_;
   TakeoverConfig config_;
   long blendTicks_;
   std::size_t lagTicks_;  // ticks of leader goals a mirrored leader may trail

@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/control_loop.hpp"
+#include "core/teleop_controller.hpp"
 #include "devices/rig.hpp"
 #include "devices/sim/sim_world.hpp"
 
@@ -19,14 +20,16 @@ struct CollectingSink final : ObservationSink {
 
 struct SimHarness {
   ManualClock clock;
+  TeleopController teleop;
   std::unique_ptr<Rig> rig;
   std::unique_ptr<ControlLoop> loop;
 
-  explicit SimHarness(const RigConfig& config, ControlMode mode = ControlMode::Teleop) {
+  // teleoperated: the leaders drive the followers; otherwise no controller until the test installs one.
+  explicit SimHarness(const RigConfig& config, bool teleoperated = true) {
     rig = std::make_unique<Rig>(config, clock);
     rig->connect();
     loop = std::make_unique<ControlLoop>(rig->config(), rig->devices(), clock);
-    loop->setMode(mode);
+    if (teleoperated) loop->setController(&teleop);
   }
   sim::SimWorld& world() { return *rig->simWorld(); }
   // A fresh scene from `seed`, then `ticks` ticks with every observation collected.

@@ -7,6 +7,7 @@
 #include <opencv2/videoio.hpp>
 #include <thread>
 
+#include "core/teleop_controller.hpp"
 #include "devices/camera/opencv_camera.hpp"
 #include "devices/rig.hpp"
 #include "recorder/dataset_index.hpp"
@@ -56,10 +57,11 @@ Recording recordClip(const RigConfig& config, const QTemporaryDir& dir, std::uin
   SteadyClock clock;
   Rig rig(config, clock);
   rig.connect();
+  TeleopController teleop;
   ControlLoop loop(rig.config(), rig.devices(), clock);
   EpisodeRecorder recorder;
   loop.setSink(&recorder);
-  loop.setMode(ControlMode::Teleop);
+  loop.setController(&teleop);
   DatasetFolder dataset(dir.filePath("data").toStdString());
   std::this_thread::sleep_for(std::chrono::milliseconds(60));  // the first frame is in
   Recording result;

@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "core/teleop_controller.hpp"
 #include "sim_harness.hpp"
 
 using namespace flywheel;
@@ -20,8 +21,9 @@ LoopStatsSummary runRealTime(double rateHz, double seconds) {
   SteadyClock clock;
   Rig rig(config, clock);
   rig.connect();
+  TeleopController teleop;
   ControlLoop loop(rig.config(), rig.devices(), clock);
-  loop.setMode(ControlMode::Teleop);
+  loop.setController(&teleop);
   loop.start();
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   loop.stop();
@@ -35,7 +37,9 @@ class SlowReadArm final : public Arm {
   SlowReadArm(Arm& arm, double delay) : arm_(arm), delay_(delay) {}
   std::string name() const override { return arm_.name(); }
   std::size_t jointCount() const override { return arm_.jointCount(); }
-  void connect() override {}
+  void connect() override { arm_.connect(); }
+  void disconnect() override { arm_.disconnect(); }
+  bool isConnected() const override { return arm_.isConnected(); }
   JointState read() override {
     std::this_thread::sleep_for(std::chrono::duration<double>(delay_));
     return arm_.read();
@@ -130,8 +134,9 @@ class ControlLoopTest : public QObject {
     RigDevices devices = rig.devices();
     SlowReadArm slow(*devices.followers.at(0), 1.5 / config.controlRateHz);
     devices.followers.at(0) = &slow;
+    TeleopController teleop;
     ControlLoop loop(rig.config(), devices, clock);
-    loop.setMode(ControlMode::Teleop);
+    loop.setController(&teleop);
     loop.start();
     QVERIFY(QTest::qWaitFor([&] { return loop.stats().ticks >= 20; }, 20000));
     loop.stop();

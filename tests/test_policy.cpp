@@ -8,7 +8,9 @@
 
 #include "devices/servo/servo_emulator.hpp"
 #include "policy/chunk_executor.hpp"
+#include "policy/policy_controller.hpp"
 #include "policy/takeover.hpp"
+#include "policy_test_helpers.hpp"
 #include "recorder/episode_reader.hpp"
 #include "recorder/episode_recorder.hpp"
 #include "recorder/episode_writer.hpp"
@@ -55,11 +57,8 @@ class TowardsPosePolicy final : public Policy {
   int horizon_;
 };
 
-Observation observationAt(std::uint64_t tick, std::size_t joints) {
-  Observation o;
-  o.tick = tick;
-  o.state = JointState::zeros(joints);
-  return o;
+TickInput observationAt(std::uint64_t tick, std::size_t joints) {
+  return TickInput(tick, JointVector(joints, 0.0));
 }
 
 double first(const std::optional<JointVector>& action) {
@@ -78,21 +77,11 @@ void letGoOfTheLeaders(SimHarness& harness) {
   harness.loop->resyncGoals();
 }
 
-// Proposes the same action every tick.
-class FixedActionSource final : public ActionSource {
- public:
-  explicit FixedActionSource(JointVector action) : action_(std::move(action)) {}
-  std::optional<JointVector> nextAction(const Observation&) override { return action_; }
-
- private:
-  JointVector action_;
-};
-
 // Proposes an action while `proposing` is true, nothing otherwise (a policy whose answers are late).
 class IntermittentSource final : public ActionSource {
  public:
   explicit IntermittentSource(JointVector action) : action_(std::move(action)) {}
-  std::optional<JointVector> nextAction(const Observation&) override {
+  std::optional<JointVector> nextAction(const ControlInput&) override {
     return proposing ? std::optional(action_) : std::nullopt;
   }
   bool proposing = true;
@@ -104,13 +93,13 @@ class IntermittentSource final : public ActionSource {
 // Feeds a supervisor one tick of a one-joint mirrored leader: where the leader is and where its goal is.
 struct OneJointTicks {
   TakeoverSupervisor& supervisor;
-  Observation latest;
+  std::optional<JointVector> proposed = JointVector{0.0};
   std::vector<bool> ledByLeader{true};
 
   void tick(double leader, double leaderGoal) {
     const JointVector command{leader};
     const JointVector goal{leaderGoal};
-    supervisor.decide({latest, command, ledByLeader, goal});
+    supervisor.decide({command, ledByLeader, goal, proposed});
   }
 };
 
@@ -192,12 +181,13 @@ class PolicyTest : public QObject {
     SimHarness teleop(config);
     auto demonstration = teleop.runEpisode(11, 400);
 
-    SimHarness replay(config, ControlMode::Policy);
+    SimHarness replay(config, /*teleoperated=*/false);
     ReplayPolicy policy(column(demonstration, true), 7, 10);
     ExecutorOptions options{{ChunkMode::Synchronous, 10}};
     options.lockstep = true;
     ChunkExecutor executor(policy, {}, 7, options, replay.clock, "replay");
-    replay.loop->setActionSource(&executor);
+    ActionsOnlyController controller(executor);
+    replay.loop->setController(&controller);
     auto replayed = replay.runEpisode(11, 400);
     QCOMPARE(executor.status().inferences, std::uint64_t(40));
     QCOMPARE(column(replayed, true), column(demonstration, true));
@@ -208,12 +198,13 @@ class PolicyTest : public QObject {
 
   void policyRunningDryHolds() {
     RigConfig config = loadRigConfig("sim");
-    SimHarness harness(config, ControlMode::Policy);
+    SimHarness harness(config, /*teleoperated=*/false);
     ReplayPolicy policy(std::vector<double>(7 * 5, 0.1), 7, 5);
     ExecutorOptions options{{ChunkMode::Synchronous, 5}};
     options.lockstep = true;
     ChunkExecutor executor(policy, {}, 7, options, harness.clock, "");
-    harness.loop->setActionSource(&executor);
+    ActionsOnlyController controller(executor);
+    harness.loop->setController(&controller);
     auto observations = harness.runEpisode(1, 100);
     // After five actions the policy has nothing more (an empty chunk is refused): the last goal is held.
     QCOMPARE(observations.back().action, observations[10].action);
@@ -306,15 +297,15 @@ class PolicyTest : public QObject {
   // leader, the operator hands back and control blends back to the policy. The file says who was in control.
   void takeoverAndHandBackAreRecorded() {
     RigConfig config = loadRigConfig("sim");
-    SimHarness harness(config, ControlMode::Policy);
+    SimHarness harness(config, /*teleoperated=*/false);
     letGoOfTheLeaders(harness);
     TowardsPosePolicy policy(kSimPose);
     ExecutorOptions options{{ChunkMode::Synchronous, 5}};
     options.lockstep = true;
     options.ticksPerStep = config.recordDecimation();
     ChunkExecutor executor(policy, {}, 7, options, harness.clock, "");
-    TakeoverSupervisor supervisor(executor, config.takeover, harness.loop->period());
-    harness.loop->setActionSource(&supervisor);
+    PolicyController supervisor(executor, config.takeover, harness.loop->period());
+    harness.loop->setController(&supervisor);
 
     const std::string path = QDir::temp().filePath("flywheel_takeover_test.hdf5").toStdString();
     std::filesystem::remove(path);
@@ -324,15 +315,15 @@ class PolicyTest : public QObject {
     harness.loop->setSink(&sink);
 
     harness.loop->runTicks(100);
-    QCOMPARE(supervisor.status().control, Control::Policy);
+    QCOMPARE(supervisor.takeoverStatus().control, Control::Policy);
     LoopStatus s = harness.loop->status();
     QVERIFY2(std::abs(s.leaders.position[1] - s.followers.position[1]) < 0.05,
              "the leader mirrors the follower while the policy drives");
 
     harness.world().setHandOnLeaders(true);  // the operator grabs the leader
     harness.loop->runTicks(config.takeover.confirmTicks + 2);
-    QCOMPARE(supervisor.status().control, Control::Human);
-    QVERIFY(supervisor.status().lastCause.starts_with("leader moved"));
+    QCOMPARE(supervisor.takeoverStatus().control, Control::Human);
+    QVERIFY(supervisor.takeoverStatus().lastCause.starts_with("leader moved"));
     harness.loop->runTicks(100);
     s = harness.loop->status();
     QCOMPARE(s.mode, ControlMode::Intervention);
@@ -343,16 +334,16 @@ class PolicyTest : public QObject {
     const auto blendTicks =
         static_cast<std::uint64_t>(config.takeover.handBackSeconds * config.controlRateHz);
     harness.loop->runTicks(blendTicks / 2);
-    QCOMPARE(supervisor.status().control, Control::HandingBack);
+    QCOMPARE(supervisor.takeoverStatus().control, Control::HandingBack);
     harness.loop->runTicks(blendTicks / 2 + 5);
-    QCOMPARE(supervisor.status().control, Control::Policy);
+    QCOMPARE(supervisor.takeoverStatus().control, Control::Policy);
     harness.loop->runTicks(50);
 
     supervisor.requestTakeover();  // the key
     harness.loop->runTicks(10);
-    QCOMPARE(supervisor.status().control, Control::Human);
-    QCOMPARE(supervisor.status().lastCause, std::string("key"));
-    QCOMPARE(supervisor.status().takeovers, std::uint64_t(2));
+    QCOMPARE(supervisor.takeoverStatus().control, Control::Human);
+    QCOMPARE(supervisor.takeoverStatus().lastCause, std::string("key"));
+    QCOMPARE(supervisor.takeoverStatus().takeovers, std::uint64_t(2));
     harness.loop->setSink(nullptr);
 
     {
@@ -382,23 +373,22 @@ class PolicyTest : public QObject {
   // trailing a goal that moves at full speed is not; nor is one dropped and closing on its goal again.
   void grabDetectionToleratesServoLagAndReturn() {
     TakeoverConfig config;  // threshold 0.3 rad, 3 ticks, goals over the last 0.15 s count
-    FixedActionSource policy({0.0});
     const double period = 0.01;
 
-    TakeoverSupervisor trailing(policy, config, period);
+    TakeoverSupervisor trailing(config, period);
     OneJointTicks trail{trailing, {}};
     auto goalAt = [](int t) { return 0.06 * std::max(0, t); };  // still, then 6 rad/s from tick 0
     for (int t = -5; t < 40; ++t)  // the leader is where its goal was 8 ticks earlier: 0.48 rad behind
       trail.tick(goalAt(t - 8), goalAt(t));
     QCOMPARE(trailing.status().control, Control::Policy);
 
-    TakeoverSupervisor dropped(policy, config, period);
+    TakeoverSupervisor dropped(config, period);
     OneJointTicks drop{dropped, {}};
     for (double leader : {0.0, 0.0, -1.2, -0.9, -0.7, -0.5, -0.38, -0.28, -0.2, -0.1, 0.0, 0.0})
       drop.tick(leader, 0.0);  // falls by 1.2 rad in a tick, then its servo brings it back
     QCOMPARE(dropped.status().control, Control::Policy);
 
-    TakeoverSupervisor held(policy, config, period);
+    TakeoverSupervisor held(config, period);
     OneJointTicks hold{held, {}};
     for (double leader : {0.0, 0.0, 0.5, 0.5})
       hold.tick(leader, 0.0);
@@ -407,7 +397,7 @@ class PolicyTest : public QObject {
     QCOMPARE(held.status().control, Control::Human);
     QCOMPARE(held.status().lastCause, std::string("leader moved: joint 0 by 0.50"));
 
-    TakeoverSupervisor heldWhileGoalMoves(policy, config, period);
+    TakeoverSupervisor heldWhileGoalMoves(config, period);
     OneJointTicks stay{heldWhileGoalMoves, {}};
     int ticks = 0;
     for (; ticks < 40 && heldWhileGoalMoves.status().control == Control::Policy; ++ticks)
@@ -422,24 +412,26 @@ class PolicyTest : public QObject {
     TakeoverConfig config;
     config.handBackSeconds = 0.1;  // 10 ticks
     IntermittentSource policy({1.0});
-    TakeoverSupervisor supervisor(policy, config, 0.01);
-    Observation latest;
+    TakeoverSupervisor supervisor(config, 0.01);
     const std::vector<bool> led{true};
     const JointVector human{0.0};
-    auto tick = [&] { return supervisor.decide({latest, human, led, human}); };
+    auto tick = [&] {
+      const std::optional<JointVector> proposed = policy.nextAction(TickInput(0, human));
+      return supervisor.decide({human, led, human, proposed});
+    };
 
     supervisor.requestTakeover();
     QVERIFY(tick().humanInControl);
     supervisor.requestHandBack();
     for (int t = 1; t <= 4; ++t) {
-      const PolicyDecision blended = tick();
+      const TakeoverDecision blended = tick();
       QVERIFY(blended.goal.has_value());
       QCOMPARE((*blended.goal)[0], 0.1 * t);
       QVERIFY(blended.humanInControl);
     }
     policy.proposing = false;
     for (int t = 0; t < 20; ++t) {
-      const PolicyDecision waiting = tick();
+      const TakeoverDecision waiting = tick();
       QVERIFY(!waiting.goal.has_value());  // hold
       QVERIFY(waiting.humanInControl);
     }
@@ -449,7 +441,7 @@ class PolicyTest : public QObject {
     for (int t = 6; t <= 10; ++t)
       tick();
     QCOMPARE(supervisor.status().control, Control::Policy);
-    const PolicyDecision own = tick();
+    const TakeoverDecision own = tick();
     QCOMPARE((*own.goal)[0], 1.0);
     QVERIFY(!own.humanInControl);
   }
@@ -458,32 +450,31 @@ class PolicyTest : public QObject {
   // it is now, without a lurch towards where the first run left it and without a false takeover.
   void aSecondRunStartsWhereTheLeadersAre() {
     RigConfig config = loadRigConfig("sim");
-    SimHarness harness(config, ControlMode::Policy);
+    SimHarness harness(config, /*teleoperated=*/false);
     letGoOfTheLeaders(harness);
     TowardsPosePolicy policy(kSimPose);
     ExecutorOptions options{{ChunkMode::Synchronous, 5}};
     options.lockstep = true;
     ChunkExecutor executor(policy, {}, 7, options, harness.clock, "");
-    TakeoverSupervisor first(executor, config.takeover, harness.loop->period());
-    harness.loop->setActionSource(&first);
+    PolicyController first(executor, config.takeover, harness.loop->period());
+    harness.loop->setController(&first);
     harness.loop->runTicks(100);
-    harness.loop->setMode(ControlMode::Teleop);
+    harness.loop->setController(&harness.teleop);
     harness.world().setHandOnLeaders(true);
     harness.loop->runTicks(150);  // the scripted operator moves the leader well away
     harness.world().setHandOnLeaders(false);
     const JointVector leaderBefore = harness.loop->status().leaders.position;
 
-    TakeoverSupervisor second(executor, config.takeover, harness.loop->period());
-    harness.loop->setActionSource(&second);
-    harness.loop->setMode(ControlMode::Policy);
+    PolicyController second(executor, config.takeover, harness.loop->period());
+    harness.loop->setController(&second);
     harness.loop->runTicks(2);
     const JointVector leaderAfter = harness.loop->status().leaders.position;
     for (std::size_t j = 0; j < leaderBefore.size(); ++j)
       QVERIFY2(std::abs(leaderAfter[j] - leaderBefore[j]) < 0.05,
                qPrintable(QString("joint %1 lurched").arg(j)));
     harness.loop->runTicks(50);
-    QCOMPARE(second.status().takeovers, std::uint64_t(0));
-    QCOMPARE(second.status().control, Control::Policy);
+    QCOMPARE(second.takeoverStatus().takeovers, std::uint64_t(0));
+    QCOMPARE(second.takeoverStatus().control, Control::Policy);
   }
 
   // The same on Dynamixel servos, through real protocol bytes on the pseudo-terminal emulator: the leader
@@ -500,22 +491,21 @@ class PolicyTest : public QObject {
     options.ticksPerStep = config.recordDecimation();
     options.stepSeconds = 1.0 / config.recordRateHz;
     ChunkExecutor executor(policy, {}, 6, options, clock, "");
-    TakeoverSupervisor supervisor(executor, config.takeover, loop.period());
+    PolicyController supervisor(executor, config.takeover, loop.period());
     ServoEmulator& leader = *rig.emulatorFor("leader");
     ServoEmulator& follower = *rig.emulatorFor("follower");
-    loop.setActionSource(&supervisor);
-    loop.setMode(ControlMode::Policy);
+    loop.setController(&supervisor);
     loop.start();
     QTRY_VERIFY_WITH_TIMEOUT(executor.status().health == PolicyHealth::Running, 5000);
     QTRY_VERIFY_WITH_TIMEOUT(leader.torqueEnabled(2), 2000);  // mirroring
     QTRY_VERIFY_WITH_TIMEOUT(std::abs(leader.presentPosition(2) - follower.presentPosition(2)) < 40, 5000);
-    QCOMPARE(supervisor.status().control, Control::Policy);
+    QCOMPARE(supervisor.takeoverStatus().control, Control::Policy);
 
     const int pushedTo = leader.presentPosition(2) + 600;  // about 0.9 rad on a 4096-step servo
     leader.holdByHand(2, pushedTo);
-    QTRY_COMPARE_WITH_TIMEOUT(supervisor.status().control, Control::Human, 2000);
-    QVERIFY2(supervisor.status().lastCause.starts_with("leader moved: joint 1 by"),
-             supervisor.status().lastCause.c_str());
+    QTRY_COMPARE_WITH_TIMEOUT(supervisor.takeoverStatus().control, Control::Human, 2000);
+    QVERIFY2(supervisor.takeoverStatus().lastCause.starts_with("leader moved: joint 1 by"),
+             supervisor.takeoverStatus().lastCause.c_str());
     QTRY_VERIFY_WITH_TIMEOUT(!leader.torqueEnabled(2), 2000);  // a limp leader for the human
     QTRY_VERIFY_WITH_TIMEOUT(std::abs(follower.goalPosition(2) - pushedTo) < 40, 5000);
 
@@ -523,19 +513,19 @@ class PolicyTest : public QObject {
     // the leader's goal away from the hand, which counts as a grab, and the human has control again.
     supervisor.requestHandBack();
     QTRY_VERIFY_WITH_TIMEOUT(leader.torqueEnabled(2), 2000);
-    QTRY_COMPARE_WITH_TIMEOUT(supervisor.status().takeovers, std::uint64_t(2), 5000);
-    QCOMPARE(supervisor.status().control, Control::Human);
-    QVERIFY2(supervisor.status().lastCause.starts_with("leader moved: joint 1 by"),
-             supervisor.status().lastCause.c_str());
+    QTRY_COMPARE_WITH_TIMEOUT(supervisor.takeoverStatus().takeovers, std::uint64_t(2), 5000);
+    QCOMPARE(supervisor.takeoverStatus().control, Control::Human);
+    QVERIFY2(supervisor.takeoverStatus().lastCause.starts_with("leader moved: joint 1 by"),
+             supervisor.takeoverStatus().lastCause.c_str());
 
     // Let go, then hand back: the policy keeps control.
     leader.holdByHand(2, std::nullopt);
     supervisor.requestHandBack();
-    QTRY_COMPARE_WITH_TIMEOUT(supervisor.status().control, Control::Policy, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(supervisor.takeoverStatus().control, Control::Policy, 5000);
     QTRY_VERIFY_WITH_TIMEOUT(leader.torqueEnabled(2), 2000);
     QTest::qWait(300);
-    QCOMPARE(supervisor.status().control, Control::Policy);
-    QCOMPARE(supervisor.status().takeovers, std::uint64_t(2));
+    QCOMPARE(supervisor.takeoverStatus().control, Control::Policy);
+    QCOMPARE(supervisor.takeoverStatus().takeovers, std::uint64_t(2));
     loop.stop();
     QTRY_VERIFY_WITH_TIMEOUT(!leader.torqueEnabled(2),
                              2000);  // a stopped loop leaves the leader free for the next teleoperator

@@ -12,6 +12,7 @@
 #include "policy/chunk_executor.hpp"
 #include "policy/openpi_client.hpp"
 #include "policy/torchscript_policy.hpp"
+#include "policy_test_helpers.hpp"
 #include "sim_harness.hpp"
 
 using namespace flywheel;
@@ -183,7 +184,7 @@ class PolicyBackendsTest : public QObject {
     ExecutorOptions options{{ChunkMode::Synchronous, 5}};
     options.lockstep = true;
     ChunkExecutor executor(policy, {}, 7, options, clock, "");
-    QVERIFY(!executor.nextAction(observationWith(JointVector(7, 0.1), {})));
+    QVERIFY(!executor.nextAction(TickInput(0, JointVector(7, 0.1))));
     QCOMPARE(executor.status().health, PolicyHealth::Holding);
     QVERIFY2(executor.status().reason.find("NaN at step 0, joint 0") != std::string::npos,
              executor.status().reason.c_str());
@@ -270,7 +271,7 @@ class PolicyBackendsTest : public QObject {
       ExecutorOptions options{{ChunkMode::Synchronous, 5}};
       options.lockstep = true;
       ChunkExecutor executor(policy, {}, 7, options, clock, "");
-      QVERIFY(!executor.nextAction(obs));
+      QVERIFY(!executor.nextAction(TickInput(0, obs.state.position)));
       QVERIFY2(executor.status().reason.find(problem) != std::string::npos, executor.status().reason.c_str());
       QCOMPARE(executor.status().refused, std::uint64_t(1));
     }
@@ -335,7 +336,7 @@ class PolicyBackendsTest : public QObject {
     {
       SteadyClock clock;
       ChunkExecutor executor(policy, {}, 7, ExecutorOptions{{ChunkMode::Asynchronous}}, clock, "");
-      executor.nextAction(observationWith(JointVector(7, 0.0), {}));  // the request goes out
+      executor.nextAction(TickInput(0, JointVector(7, 0.0)));  // the request goes out
       QTest::qWait(500);
       QCOMPARE(executor.status().health, PolicyHealth::Starting);
       stopping.start();
@@ -359,8 +360,8 @@ class PolicyBackendsTest : public QObject {
     ExecutorOptions options{{ChunkMode::Asynchronous}};
     options.watchdogSeconds = 0.3;
     ChunkExecutor executor(policy, rig.devices().cameras, 7, options, clock, "wave");
-    loop.setActionSource(&executor);
-    loop.setMode(ControlMode::Policy);
+    ActionsOnlyController controller(executor);
+    loop.setController(&controller);
     loop.start();
     QTRY_VERIFY_WITH_TIMEOUT(executor.status().health == PolicyHealth::Running, 10000);
     const double before = loop.status().goal[0];

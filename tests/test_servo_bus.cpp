@@ -4,6 +4,7 @@
 #include <QTemporaryDir>
 #include <thread>
 
+#include "core/teleop_controller.hpp"
 #include "core/clock.hpp"
 #include "core/control_loop.hpp"
 #include "devices/rig.hpp"
@@ -85,10 +86,11 @@ Bytes le(std::uint32_t value, int size) {
 struct TeleopRig {
   SteadyClock clock;
   Rig rig;
+  TeleopController teleop;
   ControlLoop loop;
   explicit TeleopRig(const RigConfig& config) : rig(config, clock), loop(rig.config(), rig.devices(), clock) {
     rig.connect();
-    loop.setMode(ControlMode::Teleop);
+    loop.setController(&teleop);
   }
 };
 

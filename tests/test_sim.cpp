@@ -78,7 +78,7 @@ class SimTest : public QObject {
 
   void idleModeHoldsFollowers() {
     RigConfig config = loadRigConfig("sim");
-    SimHarness harness(config, ControlMode::Idle);
+    SimHarness harness(config, /*teleoperated=*/false);
     auto observations = harness.runEpisode(5, 150);
     for (const auto& o : observations)
       QCOMPARE(o.state.position, observations.front().state.position);

@@ -56,7 +56,7 @@ void benchLoop(double seconds) {
   config.controlRateHz = 500.0;
   config.recordRateHz = 50.0;
   Studio studio(std::move(config));
-  studio.start(ControlMode::Teleop);
+  studio.start(&studio.teleop());
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let cameras and caches settle
   studio.loop().resetStats();
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
@@ -85,7 +85,7 @@ RecordFigures recordOnce(double seconds, bool fasterThanRealTime, const std::fil
   const auto ticks = static_cast<std::uint64_t>(seconds * config.recordRateHz);
   DatasetFolder dataset(folder.string());
   Studio studio(std::move(config), fasterThanRealTime);
-  studio.start(ControlMode::Teleop);
+  studio.start(&studio.teleop());
   RecordFigures figures;
   studio.beginTake(dataset, TakeOptions{"bench", "", {}, ImageStorage::Raw, 90, 7, ticks});
   studio.loop().resetStats();

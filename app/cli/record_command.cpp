@@ -121,7 +121,7 @@ int runRecord(const RecordOptions& options) {
   reportDatasetState(dataset);
   for (const std::string& warning : studio.rig().warnings())
     std::cout << "  warning: " << warning << "\n";
-  studio.start(ControlMode::Teleop);
+  studio.start(&studio.teleop());
   TerminalKeys keys;
   if (keys.active()) std::cout << "  keys: n = save now, r = re-record, q = stop\n";
 

@@ -145,21 +145,14 @@ int runPolicy(const RunOptions& options) {
   // Simulated time is stepped here, tick by tick, so that scripted takeovers and prompts land on the
   // same tick every run, however busy the machine.
   const bool stepping = options.fast;
-  studio.start(ControlMode::Idle, !stepping);
+  studio.start(nullptr, !stepping);
   std::optional<DatasetFolder> dataset;
-  std::string episode;
   if (!options.record.empty()) {
     dataset.emplace(options.record);
-    TakeOptions take;
-    take.task = options.task;
-    take.seed = options.seed.value_or(rig.sim.seed);
-    take.maxTicks = static_cast<std::uint64_t>(std::llround(options.seconds * rig.recordRateHz));
-    take.policy = session->describe();
-    take.tags = {"policy"};
-    episode = studio.beginTake(*dataset, take);
+    session->beginRecording(*dataset, options.seconds, options.seed.value_or(rig.sim.seed));
   }
-  const double start = studio.clock().now();
   session->start();
+  const double start = session->startedAt();
   TerminalKeys keys;
   if (keys.active()) std::printf("  keys: t = take over / hand back, p = pause / resume, q = stop\n");
 
@@ -195,16 +188,10 @@ int runPolicy(const RunOptions& options) {
     else
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  const double end = studio.clock().now();
   int status = 0;
   if (dataset) {
     try {
-      EpisodeResult result = studio.endTake();
-      if (session->promptSegments(start, end).size() > 1) {
-        EpisodeLabels labels = readLabels(result.path);
-        labels.segments = session->promptSegments(start, end);
-        writeLabels(result.path, labels);
-      }
+      EpisodeResult result = session->endRecording();
       // The outcome printed is the one stored in the file.
       std::printf("Saved %s: %llu ticks, %.2f s, %llu dropped%s%s\n", result.path.c_str(),
                   static_cast<unsigned long long>(result.stats.written), result.seconds,

@@ -113,7 +113,7 @@ void MainWindow::useRig(RigConfig config) {
   tabs_->addTab(setup_, "Setup");
   try {
     studio_ = std::make_unique<Studio>(std::move(config));
-    studio_->start(ControlMode::Teleop);
+    studio_->start(&studio_->teleop());
   } catch (const std::exception& e) {
     studio_.reset();
     showError(QString("The rig could not start: %1").arg(e.what()));

@@ -136,23 +136,13 @@ void RunView::start() {
   options.apiKey = apiKeyEdit_->text().toStdString();
   try {
     session_ = std::make_unique<PolicySession>(studio_, options);
-    recording_ = recordBox_->isChecked();
-    if (recording_) {
-      TakeOptions take;
-      take.task = options.prompt;
-      take.maxTicks = static_cast<std::uint64_t>(secondsBox_->value() * studio_.config().recordRateHz);
-      take.policy = session_->describe();
-      take.tags = {"policy"};
-      take.seed = studio_.config().sim.seed;
-      studio_.beginTake(dataset_, take);
-    }
-    startedAt_ = studio_.clock().now();
+    if (recordBox_->isChecked())
+      session_->beginRecording(dataset_, secondsBox_->value(), studio_.config().sim.seed);
     paused_ = false;
     session_->start();
     Q_EMIT message(QString("Running %1").arg(QString::fromStdString(session_->describe())));
   } catch (const std::exception& e) {
     session_.reset();
-    studio_.loop().setMode(ControlMode::Teleop);
     Q_EMIT failed(QString("The policy could not start: %1").arg(e.what()));
   }
   updateControls();
@@ -161,24 +151,16 @@ void RunView::start() {
 
 void RunView::stop() {
   if (!session_) return;
-  const double end = studio_.clock().now();
-  std::vector<Segment> prompts = session_->promptSegments(startedAt_, end);
-  if (recording_ && studio_.recorder().recording()) {
+  if (session_->recording() && studio_.recorder().recording()) {
     try {
-      EpisodeResult result = studio_.endTake();
-      if (prompts.size() > 1) {
-        EpisodeLabels labels = readLabels(result.path);
-        labels.segments = prompts;
-        writeLabels(result.path, labels);
-      }
+      EpisodeResult result = session_->endRecording();
       lastSaved_ = QString::fromStdString(result.path);
       Q_EMIT message(QString("Saved %1 (%2 s)").arg(lastSaved_).arg(result.seconds, 0, 'f', 1));
     } catch (const std::exception& e) {
       Q_EMIT failed(QString("The run's recording failed: %1 (what was written is kept)").arg(e.what()));
     }
   }
-  session_.reset();
-  studio_.loop().setMode(ControlMode::Teleop);  // back to the leaders, as the other views expect
+  session_.reset();  // the leaders drive again, as the other views expect
   updateControls();
   updateIndicator({}, {});
 }
@@ -254,7 +236,7 @@ void RunView::refresh() {
   const TakeoverStatus t = session_->takeoverStatus();
   updateIndicator(e, t);
   takeoverButton_->setText(t.control == Control::Human ? "Hand back   [T]" : "Take over   [T]");
-  const double elapsed = studio_.clock().now() - startedAt_;
+  const double elapsed = studio_.clock().now() - session_->startedAt();
   const std::string metadata = session_->serverMetadata();
   const bool remote = session_->describe().find("://") != std::string::npos;
   figures_->setText(
@@ -280,7 +262,7 @@ void RunView::refresh() {
                    : QString()));
   timeline_->setEvents(e.recent, studio_.clock().now(), 1.0 / studio_.config().recordRateHz);
   const bool lengthReached =
-      recording_ ? studio_.recorder().reachedLength() : elapsed >= secondsBox_->value();
+      session_->recording() ? studio_.recorder().reachedLength() : elapsed >= secondsBox_->value();
   if (lengthReached || !studio_.loop().running()) stop();
 }
 

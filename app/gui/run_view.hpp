@@ -62,8 +62,6 @@ class RunView : public QWidget {
   const DatasetFolder& dataset_;
   std::unique_ptr<PolicySession> session_;
   bool paused_ = false;
-  bool recording_ = false;
-  double startedAt_ = 0.0;
   QString lastSaved_;
 
   std::vector<CameraTile*> tiles_;
