@@ -12,7 +12,7 @@
 #include "app/cli/terminal_keys.hpp"
 #include "app/studio.hpp"
 #include "core/config.hpp"
-#include "devices/servo/servo_arm.hpp"
+#include "devices/rig.hpp"
 #include "recorder/dataset_index.hpp"
 #include "recorder/episode_reader.hpp"
 #include "recorder/labels.hpp"
@@ -37,16 +37,8 @@ std::string outcomeText(const std::optional<bool>& success) {
 
 // Servo buses fail in the field: every run ends with what each bus went through.
 void printBusCounters(Studio& studio) {
-  for (const ArmConfig& arm : studio.config().arms) {
-    ServoArm* servoArm = studio.rig().servoArm(arm.name);
-    if (!servoArm) continue;
-    BusCounters c = servoArm->bus().counters();
-    std::cout << "  bus of '" << arm.name << "' (" << servoArm->bus().portName() << "): " << c.transactions
-              << " transactions, " << c.timeouts << " timeouts, " << c.corruptReplies << " corrupt replies, "
-              << c.retries << " retries, " << c.failures << " failed";
-    if (!c.lastError.empty()) std::cout << "; last error: " << c.lastError;
-    std::cout << "\n";
-  }
+  for (const ArmHealth& arm : studio.rig().health().arms)
+    if (arm.bus) std::cout << "  " << describeBus(arm) << "\n";
   if (auto failed = studio.loop().status().failedTicks)
     std::cout << "  " << failed << " ticks lost to bus errors\n";
 }

@@ -194,35 +194,32 @@ void MainWindow::refreshStatusBar() {
                           .arg(stats.jitterP99 * 1e6, 0, 'f', 0)
                           .arg(stats.overruns));
 
+  const RigHealth health = studio_->rig().health();
   QStringList cameras;
   std::vector<std::string> cameraStates;
-  const WriterStats take = studio_->recorder().stats();
-  const auto devices = studio_->rig().cameras();
-  for (std::size_t c = 0; c < devices.size(); ++c) {
+  const WriterStats take = studio_->recorder().stats();  // repeated frames are the take's, not the camera's
+  for (std::size_t c = 0; c < health.cameras.size(); ++c) {
+    const CameraHealth& camera = health.cameras[c];
     QString repeated =
         c < take.cameras.size() ? QString(" · %1 repeated").arg(take.cameras[c].repeatedFrames) : QString();
     cameras << QString("%1 %2 fps%3")
-                   .arg(QString::fromStdString(devices[c]->name()))
-                   .arg(devices[c]->measuredFps(), 0, 'f', 0)
+                   .arg(QString::fromStdString(camera.name))
+                   .arg(camera.measuredFps, 0, 'f', 0)
                    .arg(repeated);
-    std::string error = devices[c]->error();
-    cameraStates.push_back(
-        error.empty() ? "connected, " + std::to_string(static_cast<int>(devices[c]->measuredFps())) + " fps"
-                      : error);
+    cameraStates.push_back(camera.error.empty()
+                               ? "connected, " + std::to_string(static_cast<int>(camera.measuredFps)) + " fps"
+                               : camera.error);
   }
   camerasLabel_->setText(cameras.join("   "));
 
-  std::uint64_t busErrors = 0;
   std::vector<std::string> armStates;
-  for (const ArmConfig& arm : studio_->config().arms) {
-    std::string state = status.error.empty() ? "connected" : status.error;
-    if (ServoArm* servo = studio_->rig().servoArm(arm.name)) {
-      BusCounters c = servo->bus().counters();
-      busErrors += c.timeouts + c.corruptReplies;
-      if (status.error.empty()) state = "connected, " + std::to_string(c.transactions) + " transactions";
-    }
+  for (const ArmHealth& arm : health.arms) {
+    std::string state = !status.error.empty() ? status.error : arm.connected ? "connected" : "disconnected";
+    if (arm.bus && arm.connected && status.error.empty())
+      state += ", " + std::to_string(arm.bus->counters.transactions) + " transactions";
     armStates.push_back(state);
   }
+  const std::uint64_t busErrors = health.busErrors();
   busLabel_->setText(QString("Bus errors %1").arg(busErrors));
   busLabel_->setStyleSheet(busErrors > 0 ? "color: #d08a00" : "");
   setup_->showStates(armStates, cameraStates);
@@ -231,8 +228,8 @@ void MainWindow::refreshStatusBar() {
     showError(QString("Control loop stopped: %1").arg(QString::fromStdString(status.error)));
   else if (!status.lastDeviceError.empty() && status.failedTicks > 0)
     statusBar()->showMessage(QString("Bus: %1").arg(QString::fromStdString(status.lastDeviceError)), 5000);
-  for (const Camera* camera : devices)
-    if (std::string error = camera->error(); !error.empty()) showError(QString::fromStdString(error));
+  for (const CameraHealth& camera : health.cameras)
+    if (!camera.error.empty()) showError(QString::fromStdString(camera.error));
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
