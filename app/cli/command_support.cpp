@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/studio.hpp"
 #include "core/utf8.hpp"
 
 namespace flywheel::app {
@@ -115,6 +116,13 @@ std::unique_ptr<QCoreApplication> qtApplicationIfNone() {
   static char* argv[] = {name, nullptr};
   if (QCoreApplication::instance()) return nullptr;
   return std::make_unique<QCoreApplication>(argc, argv);
+}
+
+void printBusCounters(Studio& studio) {
+  for (const ArmHealth& arm : studio.rig().health().arms)
+    if (arm.bus) std::cout << "  " << describeBus(arm) << "\n";
+  if (auto failed = studio.loop().status().failedTicks)
+    std::cout << "  " << failed << " ticks lost to bus errors\n";
 }
 
 }  // namespace flywheel::app

@@ -11,6 +11,10 @@
 
 #include "core/config.hpp"
 
+namespace flywheel {
+class Studio;
+}
+
 namespace flywheel::app {
 
 // From now on SIGINT and SIGTERM set interruptRequested() instead of killing the process, so that the
@@ -38,5 +42,8 @@ std::string writeWholeFile(const std::string& path, const std::string& text);
 // The openpi client's socket runs a Qt event loop on its own thread, which needs an application object:
 // one is made when none exists, and lives as long as the caller holds it.
 std::unique_ptr<QCoreApplication> qtApplicationIfNone();
+
+// What each servo bus went through (Rig::health) and the ticks the loop lost: the first clue after an error.
+void printBusCounters(Studio& studio);
 
 }  // namespace flywheel::app

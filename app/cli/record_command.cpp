@@ -36,13 +36,6 @@ std::string outcomeText(const std::optional<bool>& success) {
 }
 
 // Servo buses fail in the field: every run ends with what each bus went through.
-void printBusCounters(Studio& studio) {
-  for (const ArmHealth& arm : studio.rig().health().arms)
-    if (arm.bus) std::cout << "  " << describeBus(arm) << "\n";
-  if (auto failed = studio.loop().status().failedTicks)
-    std::cout << "  " << failed << " ticks lost to bus errors\n";
-}
-
 }  // namespace
 
 namespace {

@@ -90,6 +90,7 @@ void printSummary(const PolicySession& session, Studio& studio) {
   std::printf("  control loop: %ld Hz achieved of %ld Hz, jitter p99 %ld us, %llu overruns\n",
               std::lround(stats.achievedRateHz), std::lround(studio.config().controlRateHz),
               std::lround(stats.jitterP99 * 1e6), static_cast<unsigned long long>(stats.overruns));
+  printBusCounters(studio);
 }
 
 }  // namespace
