@@ -26,7 +26,9 @@ struct Take {
   double offset = 0.0;  // shifts every joint value: episodes differ
   bool policyRun = false;
   std::vector<std::size_t> corrected{};  // policy runs: ticks a human controlled
-  std::string stopReason{};              // non-empty: cut short, not complete
+  std::string stopReason{};
+  std::size_t topRepeats = 1;  // ticks per "top" frame: a camera slower than the loop repeats its frame //
+                               // non-empty: cut short, not complete
 };
 
 // A frame with smooth content (JPEG keeps it close) that changes with the tick and the camera.
@@ -68,8 +70,11 @@ std::string write(const std::string& path, const Take& take, bool finish = true,
       o.state.position[j] = jointValue(take, t, j, false);
       o.action[j] = jointValue(take, t, j, true);
     }
-    for (std::size_t c = 0; c < info.cameras.size(); ++c)
-      o.frames.push_back({pattern(info.cameras[c].width, info.cameras[c].height, t, c), o.time, t + 1});
+    for (std::size_t c = 0; c < info.cameras.size(); ++c) {
+      const std::size_t frame = info.cameras[c].name == "top" ? t / take.topRepeats : t;  // slower camera
+      o.frames.push_back(
+          {pattern(info.cameras[c].width, info.cameras[c].height, frame, c), frame / 50.0, frame + 1});
+    }
     o.intervention = std::find(take.corrected.begin(), take.corrected.end(), t) != take.corrected.end();
     if (take.policyRun) o.policyAction = JointVector(take.joints, 0.0);
     writer->pushBlocking(o);
@@ -286,6 +291,22 @@ class TrainingSetTest : public QObject {
     TrainingSet large(options);
     QCOMPARE(large.batch(large.trainSamples()).images, first.images);
     QCOMPARE(large.cacheBytesUsed(), 30 * 2 * frameBytes);
+  }
+
+  // A frame recorded again on the next tick (same capture time) is decoded and cached once.
+  void repeatedFramesAreReadOnce() {
+    QTemporaryDir dir;
+    write(episodePath(dir, 0), {.ticks = 12, .storage = ImageStorage::Jpeg, .topRepeats = 3});
+    TrainingSet set(optionsFor(dir));
+    QCOMPARE(set.cameras(), (std::vector<std::string>{"front", "top"}));
+    const TrainingBatch b = set.batch(set.trainSamples());
+    QCOMPARE(set.cacheBytesUsed(), (12 + 4) * std::size_t(3 * 24 * 32));
+    EpisodeReader reader(set.episodes()[0]);
+    const std::size_t frameBytes = 3 * 24 * 32;
+    for (std::size_t t = 0; t < 12; ++t) {
+      const std::vector<std::uint8_t> top = resizeWithPadChw(reader.readFrame("top", t), 24, 32);
+      QVERIFY(std::equal(top.begin(), top.end(), b.images.begin() + (t * 2 + 1) * frameBytes));
+    }
   }
 
   void loaderThreadsGetTheSameBatches() {

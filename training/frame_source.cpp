@@ -36,10 +36,11 @@ std::uint64_t keyOf(std::uint32_t episode, std::uint32_t camera, std::uint32_t t
 
 }  // namespace
 
-FrameSource::FrameSource(std::vector<std::string> paths, std::vector<std::string> cameras, int height,
-                         int width, std::size_t cacheBytes, std::size_t maxOpenFiles)
+FrameSource::FrameSource(std::vector<std::string> paths, std::vector<std::string> cameras, RepeatMap repeats,
+                         int height, int width, std::size_t cacheBytes, std::size_t maxOpenFiles)
     : paths_(std::move(paths)),
       cameras_(std::move(cameras)),
+      repeats_(std::move(repeats)),
       height_(height),
       width_(width),
       cacheBytes_(cacheBytes),
@@ -98,6 +99,9 @@ FrameSource::Frame FrameSource::frame(std::uint32_t episode, std::uint32_t camer
   if (episode >= paths_.size() || camera >= cameras_.size())
     throw TrainingError("frame of episode " + std::to_string(episode) + ", camera " + std::to_string(camera) +
                         ": no such episode or camera");
+  if (episode < repeats_.size() && camera < repeats_[episode].size() &&
+      tick < repeats_[episode][camera].size())
+    tick = repeats_[episode][camera][tick];
   const std::uint64_t key = keyOf(episode, camera, tick);
   {
     std::lock_guard lock(cacheMutex_);

@@ -1,7 +1,8 @@
 // Camera frames for the training set at the training resolution, letterboxed as the policy runtime does
 // (policy/image_prep). Frames are decoded on demand from the episode files; a bounded pool keeps a few
 // files open (least recently used closed first) and a cache keeps decoded frames until it holds
-// cacheBytes, after which new frames are decoded each time they are asked for. Thread-safe.
+// cacheBytes, after which new frames are decoded each time they are asked for. A tick that recorded the
+// same frame as the tick before (a camera slower than the loop) is read, and cached, once. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -19,9 +20,11 @@ class EpisodeReader;
 class FrameSource {
  public:
   using Frame = std::shared_ptr<const std::vector<std::uint8_t>>;  // [3, height, width] RGB
+  // [episode][camera][tick]: the tick whose frame this tick recorded again; empty: each tick its own.
+  using RepeatMap = std::vector<std::vector<std::vector<std::uint32_t>>>;
 
-  FrameSource(std::vector<std::string> paths, std::vector<std::string> cameras, int height, int width,
-              std::size_t cacheBytes, std::size_t maxOpenFiles = 16);
+  FrameSource(std::vector<std::string> paths, std::vector<std::string> cameras, RepeatMap repeats, int height,
+              int width, std::size_t cacheBytes, std::size_t maxOpenFiles = 16);
   ~FrameSource();
 
   // Frame `tick` of camera `camera` (an index into `cameras`) of episode `episode` (into `paths`).
@@ -35,6 +38,7 @@ class FrameSource {
   Frame decode(std::uint32_t episode, std::uint32_t camera, std::uint32_t tick) const;
 
   std::vector<std::string> paths_, cameras_;
+  RepeatMap repeats_;
   int height_, width_;
   std::size_t cacheBytes_, maxOpenFiles_;
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <set>
 
@@ -26,7 +27,8 @@ struct Scanned {
   std::string path;
   std::size_t ticks = 0, joints = 0;
   std::vector<std::string> cameras;
-  std::vector<double> qpos, action;  // [ticks, joints]
+  std::map<std::string, std::vector<double>> captureTimes;  // per camera, when recorded
+  std::vector<double> qpos, action;                         // [ticks, joints]
   std::vector<std::uint32_t> sampleTicks;
   bool policyRun = false;
 };
@@ -86,8 +88,12 @@ std::string scan(const std::string& path, Scanned& out) {
     out.path = path;
     out.ticks = s.ticks;
     out.joints = s.joints;
-    for (const CameraSummary& camera : s.cameras)
+    for (const CameraSummary& camera : s.cameras) {
       out.cameras.push_back(camera.name);
+      const std::string stamps = "/observations/image_timestamps/" + camera.name;
+      if (camera.repeatedFrames > 0 && hasDataset(s, stamps))
+        out.captureTimes[camera.name] = reader.readDoubles(stamps);
+    }
     out.qpos = reader.readDoubles("/observations/qpos");
     out.action = reader.readDoubles("/action");
     for (const auto* values : {&out.qpos, &out.action})
@@ -148,6 +154,21 @@ void meanAndStd(const std::vector<const std::vector<double>*>& values,
       }
   for (double& s : stdev)
     s = std::max(kMinStd, std::sqrt(s / static_cast<double>(std::max<std::size_t>(n, 1))));
+}
+
+// Per camera, the tick whose frame each tick repeats (same capture time); empty where nothing repeats.
+std::vector<std::vector<std::uint32_t>> repeatedFrames(const Scanned& episode,
+                                                       const std::vector<std::string>& cameras) {
+  std::vector<std::vector<std::uint32_t>> source(cameras.size());
+  for (std::size_t c = 0; c < cameras.size(); ++c) {
+    auto found = episode.captureTimes.find(cameras[c]);
+    if (found == episode.captureTimes.end() || found->second.size() != episode.ticks) continue;
+    const std::vector<double>& times = found->second;
+    source[c].resize(episode.ticks);
+    for (std::uint32_t t = 0; t < episode.ticks; ++t)
+      source[c][t] = t > 0 && times[t] == times[t - 1] ? source[c][t - 1] : t;
+  }
+  return source;
 }
 
 std::vector<float> normalised(const std::vector<double>& values, const JointVector& mean,
@@ -270,8 +291,11 @@ TrainingSet::TrainingSet(const TrainingSetOptions& options) : impl_(std::make_sh
   }
   m.split(used);
   m.normalise(used);
-  m.frames = std::make_unique<FrameSource>(m.episodes, m.cameras, options.imageHeight, options.imageWidth,
-                                           options.cacheBytes);
+  FrameSource::RepeatMap repeats;
+  for (const Scanned& episode : used)
+    repeats.push_back(repeatedFrames(episode, m.cameras));
+  m.frames = std::make_unique<FrameSource>(m.episodes, m.cameras, std::move(repeats), options.imageHeight,
+                                           options.imageWidth, options.cacheBytes);
 }
 
 const TrainingSetOptions& TrainingSet::options() const {
