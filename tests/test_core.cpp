@@ -7,6 +7,7 @@
 #include "core/kinematics.hpp"
 #include "core/loop_stats.hpp"
 #include "core/safety.hpp"
+#include "core/wilson_interval.hpp"
 
 using namespace flywheel;
 
@@ -97,6 +98,22 @@ class CoreTest : public QObject {
     QCOMPARE(s.overruns, std::uint64_t(5));
     stats.reset();
     QCOMPARE(stats.summary().achievedRateHz, 0.0);
+  }
+
+  // eval's 95% interval against published values (Wilson 1927; e.g. Newcombe 1998, table I).
+  void wilsonIntervalKnownValues() {
+    auto near = [](double value, double expected) { return std::abs(value - expected) < 5e-4; };
+    RateInterval i = wilsonInterval(18, 20);
+    QVERIFY2(near(i.low, 0.6990) && near(i.high, 0.9721),
+             qPrintable(QString("%1 %2").arg(i.low).arg(i.high)));
+    i = wilsonInterval(0, 10);
+    QVERIFY(near(i.low, 0.0) && near(i.high, 0.2775));
+    i = wilsonInterval(10, 10);
+    QVERIFY(near(i.low, 0.7225) && near(i.high, 1.0));
+    i = wilsonInterval(1, 2);
+    QVERIFY(near(i.low, 0.0945) && near(i.high, 0.9055));
+    i = wilsonInterval(0, 0);  // no trials: nothing is known
+    QVERIFY(i.low == 0.0 && i.high == 1.0);
   }
 };
 
