@@ -100,7 +100,7 @@ class CoreTest : public QObject {
     QCOMPARE(stats.summary().achievedRateHz, 0.0);
   }
 
-  // eval's 95% interval against published values (Wilson 1927; e.g. Newcombe 1998, table I).
+  // eval's 95% interval against values computed apart (Python, the closed form): 18/20 is 69.9-97.2%.
   void wilsonIntervalKnownValues() {
     auto near = [](double value, double expected) { return std::abs(value - expected) < 5e-4; };
     RateInterval i = wilsonInterval(18, 20);
