@@ -75,6 +75,15 @@ std::string Studio::beginTake(const DatasetFolder& dataset, const TakeOptions& o
   return recorder_.begin(dataset, info, options.maxTicks);
 }
 
+void Studio::newScene(unsigned seed) {
+  if (clock_->isRealTime()) return resetScene(seed);
+  const bool wasRunning = loop_->running();  // paused as in beginTake: the next tick sees the new scene
+  loop_->stop();
+  resetScene(seed);
+  rig_->refreshSimulatedCameras();
+  if (wasRunning) loop_->start();
+}
+
 EpisodeResult Studio::endTake() {
   // A control loop stopped by an error (a bus that went away) cuts the take short: saved as incomplete.
   std::string stopReason;

@@ -50,6 +50,9 @@ class Studio {
   EpisodeResult endTake();
   // Re-record: the current take's file is deleted (and its number reused). Returns its path.
   std::string discardTake();
+  // Simulated rigs: a new scene drawn from `seed`, as beginTake makes it, without recording (eval runs
+  // each seed). Real rigs: nothing.
+  void newScene(unsigned seed);
   // The simulated rig knows whether the cube ended in the bin; real rigs ask the operator.
   std::optional<bool> sceneSuccess() const;
 
