@@ -2,6 +2,11 @@
 
 #include <hdf5.h>
 
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <thread>
+
 #include "policy/image_prep.hpp"
 #include "recorder/episode_reader.hpp"
 #include "training/training_set.hpp"
@@ -28,10 +33,6 @@ void quietHdf5OnThisThread() {
   if (quiet) return;
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   quiet = true;
-}
-
-std::uint64_t keyOf(std::uint32_t episode, std::uint32_t camera, std::uint32_t tick) {
-  return (static_cast<std::uint64_t>(episode) << 40) ^ (static_cast<std::uint64_t>(camera) << 32) ^ tick;
 }
 
 }  // namespace
@@ -95,24 +96,65 @@ FrameSource::Frame FrameSource::decode(std::uint32_t episode, std::uint32_t came
   return std::make_shared<const std::vector<std::uint8_t>>(resizeWithPadChw(image, height_, width_));
 }
 
-FrameSource::Frame FrameSource::frame(std::uint32_t episode, std::uint32_t camera, std::uint32_t tick) const {
+// The cache key of a frame, after following a repeated frame back to the tick that recorded it first.
+std::uint64_t FrameSource::keyOf(std::uint32_t episode, std::uint32_t camera, std::uint32_t tick) const {
   if (episode >= paths_.size() || camera >= cameras_.size())
     throw TrainingError("frame of episode " + std::to_string(episode) + ", camera " + std::to_string(camera) +
                         ": no such episode or camera");
   if (episode < repeats_.size() && camera < repeats_[episode].size() &&
       tick < repeats_[episode][camera].size())
     tick = repeats_[episode][camera][tick];
+  return (static_cast<std::uint64_t>(episode) << 40) | (static_cast<std::uint64_t>(camera) << 32) | tick;
+}
+
+FrameSource::Frame FrameSource::cached(std::uint64_t key) const {
+  std::lock_guard lock(cacheMutex_);
+  auto found = cache_.find(key);
+  return found == cache_.end() ? nullptr : found->second;
+}
+
+FrameSource::Frame FrameSource::frame(std::uint32_t episode, std::uint32_t camera, std::uint32_t tick) const {
   const std::uint64_t key = keyOf(episode, camera, tick);
-  {
-    std::lock_guard lock(cacheMutex_);
-    auto found = cache_.find(key);
-    if (found != cache_.end()) return found->second;
-  }
-  Frame decoded = decode(episode, camera, tick);
+  if (Frame hit = cached(key)) return hit;
+  Frame decoded = decode(episode, camera, static_cast<std::uint32_t>(key & 0xffffffffu));
   std::lock_guard lock(cacheMutex_);
   if (bytesUsed_ + frameBytes() <= cacheBytes_ && cache_.emplace(key, decoded).second)
     bytesUsed_ += frameBytes();
   return decoded;
+}
+
+void FrameSource::gather(const std::vector<Request>& requests, int threads) const {
+  std::vector<const Request*> misses;
+  for (const Request& r : requests) {
+    if (Frame hit = cached(keyOf(r.episode, r.camera, r.tick)))
+      std::memcpy(r.out, hit->data(), frameBytes());
+    else
+      misses.push_back(&r);
+  }
+  std::atomic<std::size_t> next = 0;
+  std::exception_ptr failure;
+  std::mutex failureMutex;
+  auto work = [&] {
+    try {
+      for (std::size_t i = next++; i < misses.size(); i = next++) {
+        const Request& r = *misses[i];
+        std::memcpy(r.out, frame(r.episode, r.camera, r.tick)->data(), frameBytes());
+      }
+    } catch (...) {
+      std::lock_guard lock(failureMutex);
+      if (!failure) failure = std::current_exception();
+      next = misses.size();
+    }
+  };
+  // A decode costs milliseconds, a thread tens of microseconds: a helper for every few misses pays.
+  const std::size_t helpers = std::min<std::size_t>(std::max(threads, 1) - 1, misses.size() / 4);
+  std::vector<std::thread> pool;
+  for (std::size_t i = 0; i < helpers; ++i)
+    pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool)
+    t.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace flywheel

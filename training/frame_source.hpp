@@ -27,13 +27,21 @@ class FrameSource {
               int width, std::size_t cacheBytes, std::size_t maxOpenFiles = 16);
   ~FrameSource();
 
-  // Frame `tick` of camera `camera` (an index into `cameras`) of episode `episode` (into `paths`).
-  // Throws TrainingError naming the file when it cannot be read.
+  struct Request {
+    std::uint32_t episode = 0, camera = 0, tick = 0;  // indices into paths and cameras
+    std::uint8_t* out = nullptr;                      // frameBytes() bytes
+  };
+  // Copies each requested frame to its `out`: cached frames at once, the others decoded on up to
+  // `threads` threads (the caller's among them). Throws TrainingError naming the file when one cannot be
+  // read.
+  void gather(const std::vector<Request>& requests, int threads) const;
   Frame frame(std::uint32_t episode, std::uint32_t camera, std::uint32_t tick) const;
   std::size_t bytesUsed() const;
   std::size_t frameBytes() const { return 3 * static_cast<std::size_t>(height_) * width_; }
 
  private:
+  std::uint64_t keyOf(std::uint32_t episode, std::uint32_t camera, std::uint32_t tick) const;
+  Frame cached(std::uint64_t key) const;
   std::shared_ptr<EpisodeReader> reader(std::uint32_t episode) const;
   Frame decode(std::uint32_t episode, std::uint32_t camera, std::uint32_t tick) const;
 

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "recorder/dataset_folder.hpp"
 #include "recorder/episode_reader.hpp"
@@ -192,6 +192,7 @@ struct TrainingSet::Impl {
   std::vector<SampleRef> train, heldOut;
   std::vector<std::vector<float>> states, actions;  // per used episode, [ticks, joints], normalised
   std::unique_ptr<FrameSource> frames;
+  int decodeThreads = 1;
 
   std::vector<Scanned> scanAll();
   void split(const std::vector<Scanned>& used);
@@ -294,6 +295,9 @@ TrainingSet::TrainingSet(const TrainingSetOptions& options) : impl_(std::make_sh
   FrameSource::RepeatMap repeats;
   for (const Scanned& episode : used)
     repeats.push_back(repeatedFrames(episode, m.cameras));
+  m.decodeThreads = options.decodeThreads > 0
+                        ? options.decodeThreads
+                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   m.frames = std::make_unique<FrameSource>(m.episodes, m.cameras, std::move(repeats), options.imageHeight,
                                            options.imageWidth, options.cacheBytes);
 }
@@ -350,6 +354,8 @@ TrainingBatch TrainingSet::batch(const std::vector<SampleRef>& samples) const {
   b.state.resize(b.size * J);
   b.actions.resize(b.size * H * J);
   b.images.resize(b.size * C * frameBytes);
+  std::vector<FrameSource::Request> requests;
+  requests.reserve(b.size * C);
   for (std::size_t i = 0; i < b.size; ++i) {
     const SampleRef s = samples[i];
     if (s.episode >= m.usage.size() || s.tick >= m.usage[s.episode].ticks)
@@ -362,11 +368,10 @@ TrainingBatch TrainingSet::batch(const std::vector<SampleRef>& samples) const {
     for (std::size_t h = 0; h < H; ++h)
       std::copy_n(action.begin() + std::min<std::size_t>(s.tick + h, last) * J, J,
                   b.actions.begin() + (i * H + h) * J);
-    for (std::uint32_t c = 0; c < C; ++c) {
-      const FrameSource::Frame frame = m.frames->frame(s.episode, c, s.tick);
-      std::memcpy(b.images.data() + (i * C + c) * frameBytes, frame->data(), frameBytes);
-    }
+    for (std::uint32_t c = 0; c < C; ++c)
+      requests.push_back({s.episode, c, s.tick, b.images.data() + (i * C + c) * frameBytes});
   }
+  m.frames->gather(requests, m.decodeThreads);
   return b;
 }
 

@@ -36,6 +36,7 @@ struct TrainingSetOptions {
   double heldOutShare = 0.1;
   unsigned seed = 1;                              // the held-out split
   std::size_t cacheBytes = std::size_t(1) << 30;  // decoded frames kept at the training resolution
+  int decodeThreads = 0;  // per batch() call, for frames not in the cache yet; 0: every core
 };
 
 struct SkippedEpisode {
