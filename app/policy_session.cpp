@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "app/bundled_policies.hpp"
 #include "devices/sim/sim_world.hpp"
 #include "policy/openpi_client.hpp"
 #include "policy/torchscript_policy.hpp"
@@ -19,11 +20,12 @@ std::unique_ptr<Policy> makePolicy(const PolicyRunOptions& options, const RigCon
     policy->connect();  // a wrong address is reported now, not as the robot starts
     return policy;
   }
-  if (options.policy.empty()) throw PolicyError("no policy given: a TorchScript .pt file or ws://HOST:PORT");
+  if (options.policy.empty())
+    throw PolicyError("no policy given: a TorchScript .pt file, a bundled policy or ws://HOST:PORT");
   if (options.policy.find("://") != std::string::npos)  // an address, not a file: never echoed with secrets
     throw PolicyError("a policy is a TorchScript .pt file or a ws:// or wss:// address, got '" +
                       redactAddress(options.policy) + "'");
-  return std::make_unique<TorchScriptPolicy>(options.policy, spec);
+  return std::make_unique<TorchScriptPolicy>(resolvePolicy(options.policy), spec);  // a bundled name too
 }
 
 PolicySession::PolicySession(Studio& studio, const PolicyRunOptions& options)

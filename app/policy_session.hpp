@@ -13,7 +13,7 @@
 namespace flywheel {
 
 struct PolicyRunOptions {
-  std::string policy;  // MODEL.pt, or ws://HOST:PORT / wss://HOST:PORT
+  std::string policy;  // MODEL.pt, a bundled name (app/bundled_policies.hpp), or ws:// / wss://HOST:PORT
   std::string prompt;
   ChunkMode mode = ChunkMode::Asynchronous;
   int executeSteps = 0;  // 0: half a chunk

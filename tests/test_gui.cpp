@@ -292,6 +292,33 @@ class GuiTest : public QObject {
     QTRY_COMPARE(window->studio()->loop().status().mode, ControlMode::Teleop);
   }
 
+  // The bundled policies ($FLYWHEEL_POLICIES first) are offered by name, and a name runs.
+  void runViewOffersTheBundledPolicies() {
+    QTemporaryDir dir;
+    QProcess python;
+    python.start("/usr/bin/python3",
+                 {FLYWHEEL_SOURCE_DIR "/tests/policy/make_test_model.py", dir.filePath("sim-test.pt")});
+    QVERIFY(python.waitForFinished(120000) && python.exitCode() == 0);
+    qputenv("FLYWHEEL_POLICIES", dir.path().toUtf8());
+    auto unset = qScopeGuard([] { qunsetenv("FLYWHEEL_POLICIES"); });
+    auto window = openWindow("sim", dir);
+    QVERIFY(window);
+    RunView* run = window->runView();
+    QMenu* menu = run->bundledButton()->menu();
+    Q_EMIT menu->aboutToShow();
+    QAction* offered = nullptr;
+    for (QAction* action : menu->actions())
+      if (action->text() == "sim-test") offered = action;
+    QVERIFY(offered);
+    offered->trigger();
+    QCOMPARE(run->policyEdit()->text(), QString("sim-test"));
+    run->recordBox()->setChecked(false);
+    QTest::mouseClick(run->startButton(), Qt::LeftButton);
+    QVERIFY2(run->running(), qPrintable(window->errorBanner()->text()));
+    QCOMPARE(run->session()->describe(), std::string("sim-test.pt"));
+    run->stop();
+  }
+
   void setupListsArmsAndReconnects() {
     QTemporaryDir dir;
     auto window = openWindow("so100-emulated", dir);

@@ -329,6 +329,21 @@ class TrainingSetTest : public QObject {
     QCOMPARE(wrong.load(), 0);
   }
 
+  // A file that goes bad after the set was built stops the batch with an error naming it.
+  void aFrameThatCannotBeReadNamesItsFile() {
+    QTemporaryDir dir;
+    const std::string path = write(episodePath(dir, 0), {.ticks = 12, .storage = ImageStorage::Jpeg});
+    TrainingSet set(optionsFor(dir));
+    fs::remove(path);
+    std::ofstream(path) << "gone";
+    try {
+      set.batch(set.trainSamples());
+      QFAIL("no error");
+    } catch (const TrainingError& e) {
+      QVERIFY2(std::string(e.what()).starts_with(path + ": "), e.what());
+    }
+  }
+
   void badOptionsGetClearErrors() {
     QTemporaryDir dir;
     TrainingSetOptions options = optionsFor(dir);

@@ -151,7 +151,9 @@ int main(int argc, char** argv) {
   auto* runCmd =
       cli.add_subcommand("run", "Run a policy on the rig, take over with the leader arm or a key.");
   runCmd->add_option("--rig", run.rig, "Rig file, or a bundled rig: sim, sim-aloha")->required();
-  runCmd->add_option("--policy", run.policy, "A TorchScript MODEL.pt, or an openpi server ws://HOST:PORT")
+  runCmd
+      ->add_option("--policy", run.policy,
+                   "A TorchScript MODEL.pt, a bundled policy (e.g. sim-pick-place) or ws://HOST:PORT")
       ->required();
   runCmd->add_option("--task", run.task, "The language prompt")->required();
   runCmd->add_option("--seconds", run.seconds, "How long the policy runs")

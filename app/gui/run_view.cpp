@@ -5,9 +5,11 @@
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QMenu>
 #include <QShortcut>
 #include <QVBoxLayout>
 
+#include "app/bundled_policies.hpp"
 #include "app/gui/camera_tile.hpp"
 #include "app/gui/chunk_timeline.hpp"
 #include "app/gui/view_parts.hpp"
@@ -47,11 +49,17 @@ void RunView::buildUi() {
   auto* policyBox = new QGroupBox("Policy", this);
   auto* form = new QFormLayout(policyBox);
   policyEdit_ = new QLineEdit(policyBox);
-  policyEdit_->setPlaceholderText("model.pt, or ws://gpu-server:8000");
+  policyEdit_->setPlaceholderText("model.pt, bundled name or ws://host:8000");
   auto* browse = new QPushButton("Browse…", policyBox);
-  auto* policyRow = new QHBoxLayout();
-  policyRow->addWidget(policyEdit_, 1);
-  policyRow->addWidget(browse);
+  bundledButton_ = new QPushButton("Bundled policies", policyBox);
+  bundledButton_->setToolTip("The policies that come with the studio (resources/policies)");
+  auto* bundledMenu = new QMenu(bundledButton_);
+  bundledButton_->setMenu(bundledMenu);
+  // Listed when opened: a model trained into a bundled folder meanwhile is offered too.
+  connect(bundledMenu, &QMenu::aboutToShow, this, [this, bundledMenu] { fillBundledMenu(bundledMenu); });
+  auto* policyButtons = new QHBoxLayout();  // under the field, which keeps the whole width for a path
+  policyButtons->addWidget(bundledButton_, 1);
+  policyButtons->addWidget(browse, 1);
   apiKeyEdit_ = new QLineEdit(policyBox);
   apiKeyEdit_->setEchoMode(QLineEdit::Password);
   apiKeyEdit_->setPlaceholderText("servers only, optional");
@@ -68,7 +76,8 @@ void RunView::buildUi() {
   secondsBox_->setRange(1, 3600);
   secondsBox_->setValue(20);
   secondsBox_->setSuffix(" s");
-  form->addRow("Model or server", policyRow);
+  form->addRow("Model or server", policyEdit_);
+  form->addRow("", policyButtons);
   form->addRow("API key", apiKeyEdit_);
   form->addRow("Chunks", modeBox_);
   form->addRow("Prompt", promptEdit_);
@@ -124,6 +133,22 @@ void RunView::browse() {
   QString file =
       QFileDialog::getOpenFileName(this, "TorchScript policy", QString(), "TorchScript (*.pt *.pth)");
   if (!file.isEmpty()) policyEdit_->setText(file);
+}
+
+void RunView::fillBundledMenu(QMenu* menu) {
+  menu->clear();
+  for (const std::string& name : bundledPolicyNames()) {
+    const QString text = QString::fromStdString(name);
+    menu->addAction(text, this, [this, text] { policyEdit_->setText(text); });
+  }
+  if (menu->isEmpty()) menu->addAction("No bundled policies installed")->setEnabled(false);
+}
+
+void RunView::offerPolicy(const QString& path) {
+  if (session_) return Q_EMIT message(QString("Stop the policy to run %1").arg(path));
+  policyEdit_->setText(path);
+  policyEdit_->setCursorPosition(0);
+  Q_EMIT message(QString("Trained model ready to run: %1").arg(path));
 }
 
 void RunView::start() {
@@ -194,6 +219,7 @@ void RunView::updateControls() {
   stopButton_->setEnabled(on);
   takeoverButton_->setEnabled(on);
   policyEdit_->setEnabled(!on);
+  bundledButton_->setEnabled(!on);
   apiKeyEdit_->setEnabled(!on);
   modeBox_->setEnabled(!on);
   recordBox_->setEnabled(!on);

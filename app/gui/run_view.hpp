@@ -1,12 +1,13 @@
-// Run a policy: choose a model file or a policy server, the prompt and how chunks are executed; start,
-// pause and stop; take over and hand back (T or Space); watch who is in control, the watchdog, the
-// latency and the chunk timeline. With "Record the run" each run is saved as an episode.
+// Run a policy: choose a model file, a bundled policy or a policy server, the prompt and how chunks are
+// executed; start, pause and stop; take over and hand back (T or Space); watch who is in control, the
+// watchdog, the latency and the chunk timeline. With "Record the run" each run is saved as an episode.
 #pragma once
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QWidget>
@@ -31,6 +32,7 @@ class RunView : public QWidget {
   void stop();
 
   QLineEdit* policyEdit() const { return policyEdit_; }
+  QPushButton* bundledButton() const { return bundledButton_; }  // its menu: the bundled policies
   QLineEdit* promptEdit() const { return promptEdit_; }
   QComboBox* modeBox() const { return modeBox_; }
   QCheckBox* recordBox() const { return recordBox_; }
@@ -55,6 +57,7 @@ class RunView : public QWidget {
   void toggleTakeover();
   void sendPrompt();
   void browse();
+  void fillBundledMenu(QMenu* menu);
   void updateControls();
   void updateIndicator(const ExecutorStatus& e, const TakeoverStatus& t);
 
@@ -67,6 +70,7 @@ class RunView : public QWidget {
   std::vector<CameraTile*> tiles_;
   QLabel* indicator_ = nullptr;
   QLineEdit* policyEdit_ = nullptr;
+  QPushButton* bundledButton_ = nullptr;
   QLineEdit* apiKeyEdit_ = nullptr;
   QComboBox* modeBox_ = nullptr;
   QLineEdit* promptEdit_ = nullptr;
