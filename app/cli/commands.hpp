@@ -39,6 +39,22 @@ struct RunOptions {
   std::vector<std::string> takeoverAt;  // START:END
 };
 
+struct EvalOptions {
+  std::string rig = "sim";
+  std::string policy;  // MODEL.pt, a bundled policy's name or ws://HOST:PORT
+  std::string task = "pick up the cube and place it in the bin";
+  int episodes = 10;
+  std::optional<unsigned> seed;  // of the first episode, then +1 each (default: the rig's)
+  double seconds = 20.0;         // each episode at most (a success ends it early when not recording)
+  std::string record;            // dataset folder; empty: not recorded
+  bool fast = false;
+  std::string mode = "async";
+  int executeSteps = 0;
+  double watchdogSeconds = 1.0;
+  std::string apiKey;
+  bool insecure = false;
+};
+
 struct PolicyBenchOptions {
   std::string model;   // a TorchScript file made for sim-aloha (14 joints, the four ALOHA cameras)
   std::string server;  // ws://HOST:PORT of an openpi server
@@ -99,5 +115,6 @@ int runInspect(const std::string& path, const std::string& framesFolder = "", st
 int runBench(const BenchOptions& options);
 int runPolicy(const RunOptions& options);
 int runPolicyBench(const PolicyBenchOptions& options);
+int runEval(const EvalOptions& options);
 
 }  // namespace flywheel::app

@@ -179,6 +179,37 @@ int main(int argc, char** argv) {
       "--takeover-at", run.takeoverAt,
       "START:END: take over at START seconds, hand back at END (as the t key; repeat for more)");
 
+  EvalOptions eval;
+  auto* evalCmd = cli.add_subcommand(
+      "eval", "Run a policy for N episodes on seeds S, S+1, ... and report its success rate.");
+  evalCmd->add_option("--rig", eval.rig, "Rig file, or a bundled rig: sim, sim-aloha")->required();
+  evalCmd
+      ->add_option("--policy", eval.policy,
+                   "A TorchScript MODEL.pt, a bundled policy (e.g. sim-pick-place) or ws://HOST:PORT")
+      ->required();
+  evalCmd->add_option("--episodes", eval.episodes, "Number of episodes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  evalCmd->add_option("--seed", eval.seed, "Seed of the first episode's scene (default: the rig's)");
+  evalCmd->add_option("--seconds", eval.seconds, "Length of each episode at most")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  evalCmd->add_option("--task", eval.task, "The language prompt")->capture_default_str();
+  evalCmd->add_option("--record", eval.record, "Save every episode in this dataset folder (full length)");
+  evalCmd->add_flag("--fast", eval.fast, "Simulated rigs: simulated time, which waits for every inference");
+  evalCmd->add_option("--mode", eval.mode, "Chunk execution: sync, ensemble (ACT) or async")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sync", "ensemble", "async"}));
+  evalCmd
+      ->add_option("--execute-steps", eval.executeSteps,
+                   "Actions of each chunk before asking again (0: half)")
+      ->check(CLI::NonNegativeNumber);
+  evalCmd->add_option("--watchdog", eval.watchdogSeconds, "Seconds without an answer before the robot holds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  evalCmd->add_option("--api-key", eval.apiKey, "openpi server: sent as 'Authorization: Api-Key KEY'");
+  evalCmd->add_flag("--insecure", eval.insecure, "wss://: accept a self-signed certificate");
+
   BenchOptions bench;
   auto* benchCmd =
       cli.add_subcommand("bench", "Measure the control loop and the recorder on simulated rigs.");
@@ -203,6 +234,7 @@ int main(int argc, char** argv) {
   try {
     if (*rec) return runRecord(record);
     if (*runCmd) return runPolicy(run);
+    if (*evalCmd) return runEval(eval);
     if (*inspect) return runInspect(inspectPath, framesFolder, frameTick);
     if (*benchCmd) return runBench(bench);
     if (*policyBenchCmd) return runPolicyBench(policyBench);
