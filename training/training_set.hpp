@@ -27,8 +27,9 @@ struct TrainingSetOptions {
   // Dataset folders (every episode_<N>.hdf5 in them, by number) or episode files; a source that does not
   // exist is an error, the same file named twice is used once.
   std::vector<std::string> sources;
-  std::vector<std::string> cameras;  // empty: the cameras of the first usable episode, in its order
-  int imageHeight = 60;              // 8..1024 each
+  // Empty: the cameras of the first usable episode, in the file's (alphabetical) order.
+  std::vector<std::string> cameras;
+  int imageHeight = 60;  // 8..1024 each
   int imageWidth = 80;
   int horizon = 20;  // actions per target chunk (>= 1); past an episode's end its last action repeats
   // Of the episodes with samples, rounded, at least one when there are two or more (and never all of
@@ -41,7 +42,9 @@ struct TrainingSetOptions {
 
 struct SkippedEpisode {
   std::string path;
-  std::string reason;  // "damaged: ...", "incomplete: ...", "no camera 'top'", "14 joints, not 7", ...
+  // "damaged: ...", "incomplete: ...", "being recorded", "busy: ...", "empty: no ticks",
+  // "no camera 'top' (it has front)", "14 joints, not 7"
+  std::string reason;
 };
 
 // What each used episode gives: a policy run with no intervention is used but gives no samples.
