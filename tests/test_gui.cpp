@@ -7,14 +7,17 @@
 #include <fstream>
 
 #include "app/gui/camera_tile.hpp"
+#include "app/gui/loss_curve.hpp"
 #include "app/gui/main_window.hpp"
 #include "app/gui/record_view.hpp"
 #include "app/gui/review_view.hpp"
 #include "app/gui/run_view.hpp"
 #include "app/gui/segment_timeline.hpp"
 #include "app/gui/setup_view.hpp"
+#include "app/gui/train_dialog.hpp"
 #include "devices/servo/servo_emulator.hpp"
 #include "h5py_edit.hpp"
+#include "policy/torchscript_policy.hpp"
 #include "recorder/episode_reader.hpp"
 #include "recorder/episode_recorder.hpp"
 #include "recorder/labels.hpp"
@@ -29,6 +32,44 @@ std::unique_ptr<MainWindow> openWindow(const std::string& rig, const QTemporaryD
   window->resize(1280, 800);
   window->show();
   return QTest::qWaitForWindowExposed(window.get()) ? std::move(window) : nullptr;
+}
+
+// `count` teleoperated takes of `ticks` ticks on the simulated rig, from different scenes.
+void recordSimEpisodes(const QTemporaryDir& dir, int count, int ticks) {
+  DatasetFolder dataset(dir.path().toStdString());
+  RigConfig config = loadRigConfig("sim");
+  testing::SimHarness harness(config);
+  EpisodeRecorder recorder(true);
+  harness.loop->setSink(&recorder);
+  for (int take = 0; take < count; ++take) {
+    harness.world().resetEpisode(static_cast<unsigned>(take + 1));
+    harness.rig->refreshSimulatedCameras();
+    recorder.begin(dataset, EpisodeRecorder::infoFor(config, "pick and place"), ticks);
+    harness.loop->runTicks(ticks);
+    recorder.end(true);
+  }
+}
+
+void saveShot(QWidget* widget, const QString& name) {
+  if (QString shots = qEnvironmentVariable("FLYWHEEL_SCREENSHOT_DIR"); !shots.isEmpty())
+    widget->grab().save(shots + "/" + name);
+}
+
+// Review & Label with every episode selected, Train… clicked: the dialog, set for a tiny run.
+TrainDialog* openTrainDialog(MainWindow& window, int length, int unit) {
+  ReviewView* review = window.reviewView();
+  window.tabs()->setCurrentWidget(review);
+  review->episodesTable()->selectAll();
+  if (!review->trainButton()->isEnabled()) return nullptr;
+  QTest::mouseClick(review->trainButton(), Qt::LeftButton);
+  TrainDialog* dialog = review->trainDialog();
+  if (!dialog || !QTest::qWaitForWindowExposed(dialog)) return nullptr;
+  dialog->lengthBox()->setValue(length);
+  dialog->unitBox()->setCurrentIndex(unit);
+  dialog->horizonBox()->setValue(5);
+  dialog->imageHeightBox()->setValue(24);
+  dialog->imageWidthBox()->setValue(32);
+  return dialog;
 }
 }  // namespace
 
@@ -337,6 +378,99 @@ class GuiTest : public QObject {
     QVERIFY(window->recordView());  // a new rig, connected
     QTRY_VERIFY_WITH_TIMEOUT(window->setupView()->armsTable()->item(0, 5)->text().startsWith("connected"),
                              3000);
+  }
+
+  // Train… on the episodes selected in Review & Label: the damaged one is skipped with its reason, the
+  // loss is drawn per epoch, the model saved loads as a policy for the rig, and "Use in Run Policy" puts
+  // it in the Run view.
+  void trainsTheSelectedEpisodesAndOffersTheModel() {
+    QTemporaryDir dir;
+    recordSimEpisodes(dir, 3, 30);
+    QVERIFY(testing::h5pyEdit(dir.filePath("episode_2.hdf5").toStdString(), "del f['observations/qpos']"));
+    auto window = openWindow("sim", dir);
+    QVERIFY(window);
+    ReviewView* review = window->reviewView();
+    window->tabs()->setCurrentWidget(review);
+    review->episodesTable()->selectRow(2);  // the damaged one alone: nothing to train on
+    QVERIFY(!review->trainButton()->isEnabled());
+    TrainDialog* dialog = openTrainDialog(*window, 2, 0);
+    QVERIFY(dialog);
+    QCOMPARE(review->selectedEpisodes().size(), qsizetype(3));
+    QVERIFY2(dialog->outputEdit()->text().startsWith(dir.filePath("models/policy-")),
+             qPrintable(dialog->outputEdit()->text()));
+    saveShot(review, "review-train-1280x800.png");
+    dialog->advancedButton()->setChecked(true);
+    saveShot(dialog, "train-dialog-settings.png");
+    QTest::mouseClick(dialog->startButton(), Qt::LeftButton);
+    QVERIFY(dialog->running());
+    QVERIFY(!dialog->startButton()->isEnabled() && !dialog->outputEdit()->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->running(), 60000);
+    saveShot(dialog, "train-dialog-finished.png");
+    const QString log = dialog->log()->toPlainText();
+    QVERIFY2(dialog->resultLabel()->text().startsWith("Finished after 2 epoch(s)"),
+             qPrintable(dialog->resultLabel()->text() + "\n" + log));
+    QVERIFY2(log.contains("skipped episode_2.hdf5: damaged") && log.contains("epoch 2/2"), qPrintable(log));
+    QCOMPARE(dialog->lossCurve()->epochs(), std::size_t(2));
+    QCOMPARE(dialog->overallBar()->value(), 1000);
+    const QString model = dialog->modelPath();
+    QCOMPARE(model, dialog->outputEdit()->text());
+    QVERIFY(dialog->resultLabel()->text().contains(model));
+    try {
+      TorchScriptPolicy policy(model.toStdString(), PolicyRigSpec::of(window->studio()->config()));
+      QCOMPARE(policy.contract().horizon, 5);
+    } catch (const std::exception& e) {
+      QFAIL(e.what());
+    }
+
+    QVERIFY(dialog->useButton()->isEnabled());
+    QTest::mouseClick(dialog->useButton(), Qt::LeftButton);
+    QCOMPARE(window->runView()->policyEdit()->text(), model);
+    QCOMPARE(window->tabs()->currentWidget(), static_cast<QWidget*>(window->runView()));
+    QTRY_VERIFY(!review->trainDialog());  // closed and gone
+  }
+
+  // Cancel mid-run: the dialog says so at once (no hang) and the best model so far is kept.
+  void cancellingTrainingKeepsTheBestModel() {
+    QTemporaryDir dir;
+    recordSimEpisodes(dir, 2, 30);
+    auto window = openWindow("sim", dir);
+    QVERIFY(window);
+    TrainDialog* dialog = openTrainDialog(*window, 5, 1);  // 5 minutes
+    QVERIFY(dialog);
+    QTest::mouseClick(dialog->startButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(dialog->lossCurve()->epochs() >= 1, 30000);
+    QVERIFY(dialog->overallBar()->value() < 500);
+    saveShot(dialog, "train-dialog-running.png");
+    QElapsedTimer cancelled;
+    cancelled.start();
+    QTest::keyClick(dialog, Qt::Key_Escape);  // as Cancel training: the dialog stays to report
+    QVERIFY(dialog->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog->running(), 10000);
+    QVERIFY2(cancelled.elapsed() < 5000, qPrintable(QString("%1 ms").arg(cancelled.elapsed())));
+    QVERIFY2(dialog->resultLabel()->text().startsWith("Cancelled after"),
+             qPrintable(dialog->resultLabel()->text()));
+    QVERIFY(QFileInfo::exists(dialog->modelPath()));
+    QVERIFY(dialog->useButton()->isEnabled());
+    QTest::mouseClick(dialog->cancelButton(), Qt::LeftButton);  // nothing to cancel now: no effect
+    QVERIFY(dialog->isVisible());
+  }
+
+  // Closing the studio mid-training cancels the worker and waits for it: no hang, no crash from its
+  // last reports reaching a dialog that is gone.
+  void closingTheWindowWhileTrainingStopsTheWorker() {
+    QTemporaryDir dir;
+    recordSimEpisodes(dir, 2, 30);
+    auto window = openWindow("sim", dir);
+    QVERIFY(window);
+    TrainDialog* dialog = openTrainDialog(*window, 5, 1);
+    QVERIFY(dialog);
+    QTest::mouseClick(dialog->startButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(dialog->epochBar()->value() > 0, 30000);  // mid-epoch
+    QElapsedTimer closing;
+    closing.start();
+    window.reset();
+    QVERIFY2(closing.elapsed() < 5000, qPrintable(QString("%1 ms").arg(closing.elapsed())));
+    QTest::qWait(100);  // any report still queued is dropped
   }
 };
 

@@ -51,6 +51,12 @@ MainWindow::MainWindow(RigConfig config, const QString& datasetFolder, QWidget* 
   review_ = new ReviewView(dataset_, this);
   connect(review_, &ReviewView::message, this,
           [this](const QString& text) { statusBar()->showMessage(text, 10000); });
+  // A model trained from Review & Label goes to the Run Policy view (rebuilt with each rig: looked up now).
+  connect(review_, &ReviewView::policyTrained, this, [this](const QString& path) {
+    if (!run_) return showError("Start the rig to run the trained model: " + path);
+    run_->offerPolicy(path);
+    tabs_->setCurrentWidget(run_);
+  });
   connect(tabs_, &QTabWidget::currentChanged, this, [this] {
     if (tabs_->currentWidget() == review_ && !review_->dirty()) review_->reloadEpisodes();
   });

@@ -18,6 +18,7 @@
 #include "app/gui/joint_plot.hpp"
 #include "app/gui/segment_timeline.hpp"
 #include "app/gui/sortable_item.hpp"
+#include "app/gui/train_dialog.hpp"
 #include "recorder/dataset_index.hpp"
 #include "recorder/recording_mark.hpp"
 
@@ -28,6 +29,8 @@ namespace {
 QString q(const std::string& text) {
   return QString::fromStdString(text);
 }
+
+constexpr int kStatusRole = Qt::UserRole + 1;  // on column 0, beside the file: the EpisodeStatus
 
 }  // namespace
 
@@ -52,13 +55,18 @@ void ReviewView::buildUi() {
   episodes_->verticalHeader()->setVisible(false);
   episodes_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   episodes_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  episodes_->setSelectionMode(QAbstractItemView::SingleSelection);
+  episodes_->setSelectionMode(QAbstractItemView::ExtendedSelection);  // several, to train on
   episodes_->setSortingEnabled(true);
   episodes_->horizontalHeader()->setStretchLastSection(true);
   auto* reload = new QPushButton("Reload the dataset", browser);
+  trainButton_ = new QPushButton("Train…", browser);
+  trainButton_->setToolTip("Train a policy on the selected episodes (Shift or Ctrl+click selects several)");
   browserLayout->addWidget(new QLabel(QString("<b>Episodes</b> in %1").arg(q(dataset_.path())), browser));
   browserLayout->addWidget(episodes_, 1);
-  browserLayout->addWidget(reload);
+  auto* browserButtons = new QHBoxLayout();
+  browserButtons->addWidget(reload);
+  browserButtons->addWidget(trainButton_);
+  browserLayout->addLayout(browserButtons);
 
   auto* player = new QWidget(splitter);
   auto* playerLayout = new QVBoxLayout(player);
@@ -109,12 +117,8 @@ void ReviewView::buildUi() {
   splitter->setSizes({400, 900, 300});
 
   connect(reload, &QPushButton::clicked, this, &ReviewView::reloadEpisodes);
-  connect(episodes_, &QTableWidget::itemSelectionChanged, this, [this] {
-    auto rows = episodes_->selectionModel()->selectedRows();
-    if (rows.isEmpty()) return;
-    const QString file = episodes_->item(rows.front().row(), 0)->data(Qt::UserRole).toString();
-    if (file != path_) openEpisode(file);
-  });
+  connect(episodes_, &QTableWidget::itemSelectionChanged, this, &ReviewView::selectionChanged);
+  connect(trainButton_, &QPushButton::clicked, this, &ReviewView::openTrainDialog);
   connect(scrubber_, &QSlider::valueChanged, this, &ReviewView::seek);
   connect(playButton_, &QPushButton::clicked, this, &ReviewView::togglePlay);
   connect(&player_, &QTimer::timeout, this, [this] {
@@ -170,6 +174,7 @@ void ReviewView::reloadEpisodes() {
     const int row = static_cast<int>(i);
     auto* number = new SortableItem(QString::number(e.number), e.number);
     number->setData(Qt::UserRole, q((std::filesystem::path(dataset_.path()) / e.file).string()));
+    number->setData(kStatusRole, static_cast<int>(e.status));
     episodes_->setItem(row, 0, number);
     auto* status = new QTableWidgetItem(nameOf(e.status));
     status->setToolTip(q(e.problem));  // why it is damaged, busy or was cut short
@@ -192,6 +197,48 @@ void ReviewView::reloadEpisodes() {
   episodes_->sortItems(0, Qt::AscendingOrder);
   episodes_->resizeColumnsToContents();
   if (path_.isEmpty() && episodes_->rowCount() > 0) episodes_->selectRow(0);  // something to look at at once
+  selectionChanged();
+}
+
+// Plays the row last clicked (or the first selected); Train… wants a complete episode among the selected.
+void ReviewView::selectionChanged() {
+  const QModelIndexList rows = episodes_->selectionModel()->selectedRows();
+  bool complete = false;
+  for (const QModelIndex& row : rows)
+    complete |= episodes_->item(row.row(), 0)->data(kStatusRole).toInt() == int(EpisodeStatus::Complete);
+  trainButton_->setEnabled(complete);
+  if (rows.isEmpty()) return;
+  const int current = episodes_->currentRow();
+  const int row =
+      current >= 0 && episodes_->selectionModel()->isRowSelected(current) ? current : rows.front().row();
+  const QString file = episodes_->item(row, 0)->data(Qt::UserRole).toString();
+  if (file != path_) openEpisode(file);
+}
+
+// Damaged and incomplete ones go too: the training set skips them and the dialog says why. Takes being
+// written are left out: they are never opened.
+QStringList ReviewView::selectedEpisodes() const {
+  QStringList files;
+  for (int row = 0; row < episodes_->rowCount(); ++row) {
+    const auto status = static_cast<EpisodeStatus>(episodes_->item(row, 0)->data(kStatusRole).toInt());
+    if (episodes_->selectionModel()->isRowSelected(row) && status != EpisodeStatus::Recording &&
+        status != EpisodeStatus::Busy)
+      files << episodes_->item(row, 0)->data(Qt::UserRole).toString();
+  }
+  return files;
+}
+
+TrainDialog* ReviewView::trainDialog() const {
+  return trainDialog_;
+}
+
+void ReviewView::openTrainDialog() {
+  if (trainDialog_ && trainDialog_->running()) return trainDialog_->raise();  // it uses every core
+  delete trainDialog_;  // a finished one: the new selection gets a new dialog
+  trainDialog_ = new TrainDialog(selectedEpisodes(), q(dataset_.path()), this);
+  trainDialog_->setAttribute(Qt::WA_DeleteOnClose);
+  connect(trainDialog_, &TrainDialog::usePolicy, this, &ReviewView::policyTrained);
+  trainDialog_->show();
 }
 
 bool ReviewView::openEpisode(const QString& path) {

@@ -1,12 +1,14 @@
 // Review and Label: browse a dataset's episodes (sortable, damaged files marked), play one back at real
 // speed with every camera, the joints and the playhead, and label it: task, success, notes, tags and
-// language segments on the timeline. Unsaved edits can be undone; a save is crash-safe.
+// language segments on the timeline. Unsaved edits can be undone; a save is crash-safe. Several episodes
+// can be selected: Train… trains a policy on them (TrainDialog) and policyTrained offers the result.
 #pragma once
 
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QPointer>
 #include <QPushButton>
 #include <QSlider>
 #include <QTableWidget>
@@ -23,6 +25,7 @@ namespace flywheel::gui {
 class SegmentTimeline;
 class JointPlot;
 class FrameView;
+class TrainDialog;
 
 class ReviewView : public QWidget {
   Q_OBJECT
@@ -43,9 +46,14 @@ class ReviewView : public QWidget {
   QPushButton* saveButton() const { return saveButton_; }
   QSlider* scrubber() const { return scrubber_; }
   QString currentPath() const { return path_; }
+  QPushButton* trainButton() const { return trainButton_; }
+  TrainDialog* trainDialog() const;      // the one open, if any
+  QStringList selectedEpisodes() const;  // files of the selected rows a training set may read, in order
+  void openTrainDialog();
 
  Q_SIGNALS:
   void message(const QString& text);
+  void policyTrained(const QString& path);  // "Use in Run Policy" in the training dialog
 
  private:
   void buildUi();
@@ -55,6 +63,7 @@ class ReviewView : public QWidget {
   void seek(int tick);
   void togglePlay();
   void reopen();  // after a save: the reader had to let go of the file
+  void selectionChanged();
 
   const DatasetFolder& dataset_;
   QString path_;
@@ -80,6 +89,8 @@ class ReviewView : public QWidget {
   QLineEdit* tags_ = nullptr;
   QPushButton* saveButton_ = nullptr;
   QPushButton* undoButton_ = nullptr;
+  QPushButton* trainButton_ = nullptr;
+  QPointer<TrainDialog> trainDialog_;
   QTimer player_;
 };
 

@@ -30,6 +30,8 @@ class RunView : public QWidget {
   void refresh();  // at screen rate, from the window's timer
   bool running() const { return session_ != nullptr; }
   void stop();
+  // A model trained meanwhile (Review & Label's Train…): put in the policy field, unless a run is on.
+  void offerPolicy(const QString& path);
 
   QLineEdit* policyEdit() const { return policyEdit_; }
   QPushButton* bundledButton() const { return bundledButton_; }  // its menu: the bundled policies
