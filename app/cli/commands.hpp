@@ -65,6 +65,22 @@ struct BenchOptions {
   double seconds = 60.0;  // recording duration; the loop runs for a third of it
 };
 
+struct TrainCommandOptions {
+  std::vector<std::string> data;  // dataset folders or episode files
+  std::string out;                // MODEL.pt
+  int epochs = 0;                 // one of epochs / minutes; neither: 10 epochs
+  double minutes = 0.0;
+  int horizon = 20;
+  std::string cameras;              // a,b; empty: the first usable episode's
+  std::string imageSize = "60x80";  // HxW
+  unsigned seed = 1;
+  int batchSize = 64;
+  double learningRate = 1e-3;
+  double heldOut = 0.1;       // share of the episodes held out
+  int cacheMegabytes = 1024;  // decoded frames kept in memory at the training resolution
+  int threads = 0;            // 0: every core
+};
+
 struct EmulateOptions {
   std::string model = "xl430-w250";
   std::string ids = "1-6";
@@ -113,6 +129,7 @@ int runDemo(const std::string& rig, const std::string& out);
 // With framesFolder set, also writes each camera's frame at `tick` there as PNG.
 int runInspect(const std::string& path, const std::string& framesFolder = "", std::size_t tick = 0);
 int runBench(const BenchOptions& options);
+int runTrain(const TrainCommandOptions& options);
 int runPolicy(const RunOptions& options);
 int runPolicyBench(const PolicyBenchOptions& options);
 int runEval(const EvalOptions& options);

@@ -210,6 +210,41 @@ int main(int argc, char** argv) {
   evalCmd->add_option("--api-key", eval.apiKey, "openpi server: sent as 'Authorization: Api-Key KEY'");
   evalCmd->add_flag("--insecure", eval.insecure, "wss://: accept a self-signed certificate");
 
+  TrainCommandOptions train;
+  auto* trainCmd = cli.add_subcommand("train", "Train a chunked policy (ACT-style, CPU-sized) on episodes.");
+  trainCmd->add_option("--data", train.data, "Dataset folder or episode file (repeat for more)")
+      ->required()
+      ->allow_extra_args(false);
+  trainCmd->add_option("--out", train.out, "The model file (TorchScript, flywheel.json inside)")->required();
+  auto* epochs = trainCmd->add_option("--epochs", train.epochs, "Passes over the data (default 10)")
+                     ->check(CLI::Range(1, 1000000));
+  trainCmd->add_option("--minutes", train.minutes, "Train for this long instead of --epochs")
+      ->check(CLI::PositiveNumber)
+      ->excludes(epochs);
+  trainCmd->add_option("--horizon", train.horizon, "Actions per predicted chunk")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  trainCmd->add_option("--cameras", train.cameras, "Cameras the model sees, a,b (default: the episodes')");
+  trainCmd->add_option("--image-size", train.imageSize, "Frames are letterboxed to HxW")
+      ->capture_default_str();
+  trainCmd->add_option("--seed", train.seed, "Weights, held-out split, order, augmentation")
+      ->capture_default_str();
+  trainCmd->add_option("--batch-size", train.batchSize, "Samples per step")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  trainCmd->add_option("--lr", train.learningRate, "AdamW learning rate")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  trainCmd->add_option("--held-out", train.heldOut, "Share of the episodes held out (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.9));
+  trainCmd->add_option("--cache-mb", train.cacheMegabytes, "Decoded frames kept in memory (MB), at most")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 20));
+  trainCmd->add_option("--threads", train.threads, "Compute threads (0: every core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+
   BenchOptions bench;
   auto* benchCmd =
       cli.add_subcommand("bench", "Measure the control loop and the recorder on simulated rigs.");
@@ -237,6 +272,7 @@ int main(int argc, char** argv) {
     if (*evalCmd) return runEval(eval);
     if (*inspect) return runInspect(inspectPath, framesFolder, frameTick);
     if (*benchCmd) return runBench(bench);
+    if (*trainCmd) return runTrain(train);
     if (*policyBenchCmd) return runPolicyBench(policyBench);
     if (*devices) return runDevices(watchSeconds);
     if (*labelCmd) return runLabel(label);
