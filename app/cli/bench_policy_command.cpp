@@ -4,7 +4,6 @@
 // a model and a server of its own and sets the forward against python3-torch's in the same script.
 #include <sys/resource.h>
 
-#include <QCoreApplication>
 #include <algorithm>
 #include <cstdio>
 #include <random>
@@ -83,7 +82,6 @@ void benchModel(const std::string& model, int iterations) {
 
 // The same server, requests of growing size: what the websocket and msgpack cost beyond the server's time.
 void benchServer(const std::string& url, int iterations) {
-  const auto qt = qtApplicationIfNone();
   std::printf("openpi round trip to %s over loopback, %d requests each\n", redactAddress(url).c_str(),
               iterations);
   std::printf("  %-20s %10s %12s %12s %14s %8s\n", "request", "bytes", "encode", "round trip",

@@ -1,6 +1,5 @@
 #include "app/cli/command_support.hpp"
 
-#include <QCoreApplication>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -108,14 +107,6 @@ std::string writeWholeFile(const std::string& path, const std::string& text) {
   if (problem.empty() && ::rename(temporary.c_str(), target.c_str()) != 0) problem = systemError("rename");
   if (!problem.empty()) ::unlink(temporary.c_str());
   return problem;
-}
-
-std::unique_ptr<QCoreApplication> qtApplicationIfNone() {
-  static int argc = 1;
-  static char name[] = "flywheel";
-  static char* argv[] = {name, nullptr};
-  if (QCoreApplication::instance()) return nullptr;
-  return std::make_unique<QCoreApplication>(argc, argv);
 }
 
 void printBusCounters(Studio& studio) {

@@ -2,7 +2,6 @@
 // --fast check, the check of label text, and the Qt application object the openpi client needs.
 #pragma once
 
-#include <QCoreApplication>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -38,10 +37,6 @@ bool labelTextIsUtf8(const LabelText& fields);
 // temporary file beside it and a rename, so a failure leaves an existing file as it was; a device or
 // pipe (/dev/stdout, /dev/full) is written in place. "-" is standard output.
 std::string writeWholeFile(const std::string& path, const std::string& text);
-
-// The openpi client's socket runs a Qt event loop on its own thread, which needs an application object:
-// one is made when none exists, and lives as long as the caller holds it.
-std::unique_ptr<QCoreApplication> qtApplicationIfNone();
 
 // What each servo bus went through (Rig::health) and the ticks the loop lost: the first clue after an error.
 void printBusCounters(Studio& studio);

@@ -212,7 +212,6 @@ int runEval(const EvalOptions& options) {
   RigConfig config = loadRigConfig(options.rig);
   if (!fastAllowed(config, options.fast)) return 2;
   const unsigned firstSeed = options.seed.value_or(config.sim.seed);
-  const auto qt = qtApplicationIfNone();
   Studio studio(std::move(config), options.fast);
   TerminalKeys keys;
   Evaluation e{options, studio, runOptionsOf(options), std::nullopt, keys, options.fast};

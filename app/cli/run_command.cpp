@@ -1,6 +1,5 @@
 // `flywheel run`: a policy drives the rig while the operator watches, takes over and hands back; with
 // --record the run is saved as an episode, interventions and the policy's proposals included.
-#include <QCoreApplication>
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -115,7 +114,6 @@ int runPolicy(const RunOptions& options) {
     std::cerr << "flywheel: " << e.what() << "\n";
     return 2;
   }
-  const auto qt = qtApplicationIfNone();
 
   Studio studio(std::move(config), options.fast);
   PolicyRunOptions run{options.policy,
