@@ -215,6 +215,7 @@ struct Trainer {
       Tensors t = tensorsOf(batch, device);
       const double n = static_cast<double>(batch.size);
       if (train) {
+        if (options.stateNoise > 0) t.state.add_(torch::randn_like(t.state).mul_(options.stateNoise));
         at::Tensor loss = torch::l1_loss(module.forward({t.state, t.images}).toTensor(), t.actions);
         optimiser->zero_grad();
         loss.backward();

@@ -76,6 +76,7 @@ struct TrainCommandOptions {
   unsigned seed = 1;
   int batchSize = 64;
   double learningRate = 1e-3;
+  double stateNoise = 0.3;
   double heldOut = 0.1;       // share of the episodes held out
   int cacheMegabytes = 1024;  // decoded frames kept in memory at the training resolution
   int threads = 0;            // 0: every core

@@ -235,6 +235,11 @@ int main(int argc, char** argv) {
   trainCmd->add_option("--lr", train.learningRate, "AdamW learning rate")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  trainCmd
+      ->add_option("--state-noise", train.stateNoise,
+                   "Noise (std, normalised units) on the training state, so the model must look")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10.0));
   trainCmd->add_option("--held-out", train.heldOut, "Share of the episodes held out (0: none)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.9));

@@ -125,6 +125,7 @@ int runTrain(const TrainCommandOptions& options) {
   train.minutes = options.minutes;
   train.batchSize = options.batchSize;
   train.learningRate = options.learningRate;
+  train.stateNoise = options.stateNoise;
   train.seed = options.seed;
   train.threads = options.threads;
   catchInterrupts();
