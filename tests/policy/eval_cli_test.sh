@@ -66,8 +66,11 @@ check bundled-eval 0 'Evaluating sim-test\.pt on rig .sim.: 1 episode\(s\), seed
   env FLYWHEEL_POLICIES="$work/bundled" "$flywheel" eval --rig sim --policy sim-test --episodes 1 --seed 3 --seconds 1 --fast
 check bundled-run 0 'Running sim-test\.pt on rig' -- \
   env FLYWHEEL_POLICIES="$work/bundled" "$flywheel" run --rig sim --policy sim-test --task x --seconds 1 --fast
-check bundled-unknown-lists-names 2 "no bundled policy named 'sim-nope'; bundled: arm6, sim-test \(or give" -- \
+check bundled-unknown-lists-names 2 "no bundled policy named 'sim-nope'; bundled: arm6, sim-pick-place, sim-test \(or give" -- \
   env FLYWHEEL_POLICIES="$work/bundled" "$flywheel" eval --rig sim --policy sim-nope --episodes 1 --fast
+# The policy that ships (resources/policies/sim-pick-place.pt, from the source tree) loads and runs by name.
+check bundled-sim-pick-place 0 'Evaluating sim-pick-place\.pt on rig .sim.: 1 episode\(s\), seed 3,.*~ +3 +(success|failure) ' -- \
+  oneline "$flywheel" eval --rig sim --policy sim-pick-place --episodes 1 --seed 3 --seconds 2 --fast
 check bundled-search-path-order 0 'Evaluating sim-test\.pt' -- \
   env FLYWHEEL_POLICIES="$work/nowhere:$work/bundled" "$flywheel" eval --rig sim --policy sim-test --episodes 1 --seconds 0.5 --fast
 if [[ -n $build ]]; then  # installed: <prefix>/bin/flywheel finds <prefix>/share/flywheel/policies
