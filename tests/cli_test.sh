@@ -5,20 +5,7 @@ flywheel=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0
-check() {  # check NAME EXPECTED_STATUS PATTERN -- command...
-  local name=$1 expected=$2 pattern=$3
-  shift 4
-  local output status
-  output=$("$@" 2>&1)
-  status=$?
-  if [[ $expected == nonzero && $status -eq 0 ]] || [[ $expected != nonzero && $status -ne $expected ]]; then
-    echo "FAIL $name: exit $status, expected $expected"; echo "$output" | sed 's/^/    /'; failures=$((failures + 1)); return
-  fi
-  if ! grep -qE -- "$pattern" <<<"$output"; then
-    echo "FAIL $name: output lacks /$pattern/"; echo "$output" | sed 's/^/    /'; failures=$((failures + 1)); return
-  fi
-  echo "ok   $name"
-}
+source "$(dirname "$0")/check.sh"
 
 check help 0 'record .*Record teleoperated episodes' -- "$flywheel" --help
 check record-help 0 '--episodes' -- "$flywheel" record --help

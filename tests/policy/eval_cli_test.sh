@@ -10,20 +10,7 @@ work=$(mktemp -d)
 session=flywheel-eval-$$
 trap 'tmux kill-session -t "$session" 2>/dev/null; rm -rf "$work"' EXIT
 failures=0
-check() {  # check NAME EXPECTED_STATUS PATTERN -- command...
-  local name=$1 expected=$2 pattern=$3
-  shift 4
-  local output status
-  output=$("$@" 2>&1)
-  status=$?
-  if [[ $status -ne $expected ]] || ! grep -qE -- "$pattern" <<<"$output"; then
-    echo "FAIL $name: exit $status (expected $expected), output should match /$pattern/"
-    echo "$output" | sed 's/^/    /'
-    failures=$((failures + 1))
-    return
-  fi
-  echo "ok   $name"
-}
+source "$(dirname "$0")/../check.sh"
 oneline() {  # the command's output on one line, its lines ended by ~, so that a pattern spans lines
   "$@" 2>&1 | tr '\n' '~'
   return "${PIPESTATUS[0]}"

@@ -8,20 +8,7 @@ work=$(mktemp -d)
 server_pid=
 trap '[[ -n $server_pid ]] && kill $server_pid 2>/dev/null; rm -rf "$work"' EXIT
 failures=0
-check() {  # check NAME EXPECTED_STATUS PATTERN -- command...
-  local name=$1 expected=$2 pattern=$3
-  shift 4
-  local output status
-  output=$("$@" 2>&1)
-  status=$?
-  if [[ $status -ne $expected ]] || ! grep -qE -- "$pattern" <<<"$output"; then
-    echo "FAIL $name: exit $status (expected $expected), output should match /$pattern/"
-    echo "$output" | sed 's/^/    /'
-    failures=$((failures + 1))
-    return
-  fi
-  echo "ok   $name"
-}
+source "$(dirname "$0")/../check.sh"
 
 /usr/bin/python3 "$here/make_test_model.py" "$work/model.pt" || exit 1
 /usr/bin/python3 "$here/make_test_model.py" "$work/wrong.pt" --variant wrong-shape || exit 1
