@@ -30,6 +30,11 @@ void ServoBus::close() {
   port_.close();
 }
 
+bool ServoBus::isOpen() const {
+  std::lock_guard lock(mutex_);
+  return port_.isOpen();
+}
+
 BusCounters ServoBus::counters() const {
   std::lock_guard lock(mutex_);
   return counters_;

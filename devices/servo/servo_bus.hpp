@@ -50,7 +50,7 @@ class ServoBus {
   ServoBus(BusProtocol protocol, std::string port, int baud, BusTiming timing = {});
   void open();  // throws SerialError
   void close();
-  bool isOpen() const { return port_.isOpen(); }
+  bool isOpen() const;  // safe from any thread (the window asks while the loop transacts)
   BusProtocol protocol() const { return protocol_->kind(); }
   const std::string& portName() const { return portName_; }
 
