@@ -60,27 +60,28 @@ std::string Studio::beginTake(const DatasetFolder& dataset, const TakeOptions& o
   info.policy = options.policy;
   takeDataset_ = dataset.path();
   loopErrorAtBegin_ = loop_->status().error;
-  if (!clock_->isRealTime()) {
-    // Faster than real time the loop thread also renders the cameras: pause it while the scene changes,
-    // so that the take starts on the tick right after the reset, every time.
-    const bool wasRunning = loop_->running();
-    loop_->stop();
-    resetScene(options.seed);
-    rig_->refreshSimulatedCameras();
-    std::string path = recorder_.begin(dataset, info, options.maxTicks);
-    if (wasRunning) loop_->start();
-    return path;
-  }
-  resetScene(options.seed);
-  return recorder_.begin(dataset, info, options.maxTicks);
+  std::string path;
+  changeScene(options.seed, [&] { path = recorder_.begin(dataset, info, options.maxTicks); });
+  return path;
 }
 
 void Studio::newScene(unsigned seed) {
-  if (clock_->isRealTime()) return resetScene(seed);
-  const bool wasRunning = loop_->running();  // paused as in beginTake: the next tick sees the new scene
+  changeScene(seed, {});
+}
+
+// Faster than real time the loop thread also renders the cameras: it is paused while the scene changes
+// (and `then` runs), so that the next tick, the take's first, is the first of the new scene, every time.
+void Studio::changeScene(unsigned seed, const std::function<void()>& then) {
+  if (clock_->isRealTime()) {
+    resetScene(seed);
+    if (then) then();
+    return;
+  }
+  const bool wasRunning = loop_->running();
   loop_->stop();
   resetScene(seed);
   rig_->refreshSimulatedCameras();
+  if (then) then();
   if (wasRunning) loop_->start();
 }
 

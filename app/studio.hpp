@@ -2,6 +2,7 @@
 // built from one configuration and torn down in the right order.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -65,6 +66,7 @@ class Studio {
 
  private:
   void resetScene(unsigned seed);
+  void changeScene(unsigned seed, const std::function<void()>& then);
 
   TeleopController teleop_;  // outlives the loop, which may point at it
   std::unique_ptr<Clock> clock_;
