@@ -4,9 +4,6 @@
 #include <sched.h>
 #include <time.h>
 
-#include <algorithm>
-#include <cmath>
-
 namespace flywheel {
 
 ControlLoop::ControlLoop(const RigConfig& rig, RigDevices devices, Clock& clock)

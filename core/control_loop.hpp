@@ -68,7 +68,6 @@ class ControlLoop {
   // Returns once the loop is out of the previous controller's update, so the caller may destroy it.
   void setController(Controller* controller);
   Controller* controller() const;
-  const RigLayout& layout() const { return layout_; }
   // Forget the last goal and start again from where the followers are (after a scene reset moved them).
   void resyncGoals() { resyncRequested_.store(true); }
   void setSink(ObservationSink* sink) { sink_.store(sink); }

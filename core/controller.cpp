@@ -4,18 +4,6 @@
 
 namespace flywheel {
 
-const char* nameOf(InControl who) {
-  switch (who) {
-    case InControl::Nobody:
-      return "nobody";
-    case InControl::Human:
-      return "human";
-    case InControl::Policy:
-      return "policy";
-  }
-  return "?";
-}
-
 const char* nameOf(ControlMode mode) {
   switch (mode) {
     case ControlMode::Idle:

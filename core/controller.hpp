@@ -15,12 +15,11 @@ namespace flywheel {
 
 // Who commands the followers this tick: a person (through the leader arms), a policy, or nobody.
 enum class InControl { Nobody, Human, Policy };
-// Not "toString": QTest finds a toString by ADL and frees what it returns.
-const char* nameOf(InControl who);
 
 // The kind of controller installed, as the status shows it. Idle: none. Intervention is derived, never
 // installed: a policy controller reporting a human in control.
 enum class ControlMode { Idle, Teleop, Policy, Intervention };
+// Not "toString": QTest finds a toString by ADL and frees what it returns.
 const char* nameOf(ControlMode mode);
 
 // How the rig's arms map onto the concatenated follower joint vector, and who leads whom.
@@ -33,7 +32,6 @@ struct RigLayout {
   RigLayout() = default;
   RigLayout(std::vector<std::size_t> followerJointCounts,
             std::vector<std::pair<std::size_t, std::size_t>> pairs);
-  std::size_t followerJointCount() const { return ledByLeader.size(); }
   // The follower goals the leaders command (teleoperation): paired joints copied from their leader,
   // the others from `unpaired`.
   JointVector leaderCommand(const std::vector<JointState>& leaders, const JointVector& unpaired) const;

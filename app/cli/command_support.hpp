@@ -1,9 +1,8 @@
-// What the long-running commands (record, run, bench-policy) share: Ctrl-C and SIGTERM handling, the
-// --fast check, the check of label text, and the Qt application object the openpi client needs.
+// What the long-running commands (record, run, eval, bench-policy) share: Ctrl-C and SIGTERM handling, the
+// --fast check, the check of label text, whole-file writes, and the bus counters printed at the end.
 #pragma once
 
 #include <atomic>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>

@@ -35,11 +35,6 @@ std::string outcomeText(const std::optional<bool>& success) {
   return *success ? ", success" : ", failure";
 }
 
-// Servo buses fail in the field: every run ends with what each bus went through.
-}  // namespace
-
-namespace {
-
 // Keys while recording from a terminal, as LeRobot's: save now, re-record, stop.
 enum class Key { None, Save, Rerecord, Stop };
 
