@@ -3,11 +3,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <thread>
 
 #include "core/utf8.hpp"
@@ -20,12 +25,35 @@ namespace flywheel {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
+namespace {
+
+// Labels written before trims existed have no "trim": they read as untrimmed.
+void readTrim(const json& j, EpisodeLabels& labels) {
+  if (!j.contains("trim") || j["trim"].is_null()) return;
+  const json& trim = j["trim"];
+  if (!trim.is_object()) throw RecorderError("trim is not an object with start and end");
+  auto side = [&](const char* key) -> std::optional<double> {
+    if (!trim.contains(key) || trim[key].is_null()) return std::nullopt;
+    if (!trim[key].is_number()) throw RecorderError(std::string("trim ") + key + " is not a number");
+    return trim[key].get<double>();
+  };
+  labels.trimStart = side("start");
+  labels.trimEnd = side("end");
+}
+
+}  // namespace
+
 std::string EpisodeLabels::toJson() const {
   json j{{"version", 1}, {"task", task}, {"notes", notes}, {"tags", tags}, {"operator", operatorName}};
   j["success"] = success ? json(*success) : json(nullptr);
   j["segments"] = json::array();
   for (const Segment& s : segments)
     j["segments"].push_back({{"start", s.start}, {"end", s.end}, {"text", s.text}});
+  if (trimStart || trimEnd) {
+    j["trim"] = json::object();
+    if (trimStart) j["trim"]["start"] = *trimStart;
+    if (trimEnd) j["trim"]["end"] = *trimEnd;
+  }
   return j.dump();
 }
 
@@ -41,6 +69,7 @@ EpisodeLabels EpisodeLabels::fromJson(const std::string& text) {
     labels.operatorName = j.value("operator", "");
     for (const json& s : j.value("segments", json::array()))
       labels.segments.push_back({s.value("start", 0.0), s.value("end", 0.0), s.value("text", "")});
+    readTrim(j, labels);
     return labels;
   } catch (const json::exception& e) {
     throw RecorderError(std::string("not valid JSON: ") + e.what());
@@ -222,6 +251,8 @@ EpisodeLabels readLabels(const std::string& path) {
 }
 
 void writeLabels(const std::string& path, const EpisodeLabels& labels) {
+  if (std::string problem = validateTrim(labels, -1.0); !problem.empty())
+    throw RecorderError(path + ": " + problem + "; nothing saved");
   if (!hasLabelSlots(path)) {
     // An episode recorded before labels had slots: give a copy the slots, then swap it in atomically.
     const std::string copy = path + ".labels-tmp";
@@ -263,6 +294,67 @@ std::string validateSegments(const std::vector<Segment>& segments, double durati
     if (!(s.start < s.end)) return which + " ends before it starts";
     if (s.start < 0.0 || s.end > duration + 1e-6)
       return which + " lies outside the episode (0 to " + std::to_string(duration) + " s)";
+  }
+  return "";
+}
+
+std::string validateTrim(const EpisodeLabels& labels, double duration) {
+  auto seconds = [](double s) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3f s", s);
+    return std::string(text);
+  };
+  const auto& start = labels.trimStart;
+  const auto& end = labels.trimEnd;
+  if ((start && !std::isfinite(*start)) || (end && !std::isfinite(*end)))
+    return "trim: a mark is not a number";
+  if (start && *start < 0.0) return "trim: start " + seconds(*start) + " is before the episode";
+  if (start && end && !(*start < *end))
+    return "trim: start " + seconds(*start) + " is not before end " + seconds(*end);
+  if (duration >= 0.0 && start && *start >= duration)
+    return "trim: start " + seconds(*start) + " is past the episode's end (" + seconds(duration) + ")";
+  if (duration >= 0.0 && end && *end > duration + 1e-6)
+    return "trim: end " + seconds(*end) + " is past the episode's end (" + seconds(duration) + ")";
+  if (end && *end <= 0.0) return "trim: end " + seconds(*end) + " keeps nothing";
+  return "";
+}
+
+std::pair<std::size_t, std::size_t> trimmedTicks(const EpisodeLabels& labels,
+                                                 const std::vector<double>& timestamps) {
+  if (std::string problem = validateTrim(labels, -1.0); !problem.empty()) throw RecorderError(problem);
+  const std::size_t n = timestamps.size();
+  std::size_t first = 0;
+  if (labels.trimStart)
+    while (first < n && timestamps[first] < *labels.trimStart - 1e-9)
+      ++first;
+  std::size_t last = first;
+  const double end = labels.trimEnd.value_or(std::numeric_limits<double>::infinity());
+  while (last < n && timestamps[last] < end - 1e-9)
+    ++last;
+  return {first, last};
+}
+
+SpanKind spanKindOf(const Segment& segment) {
+  auto startsWithWord = [&](std::string_view word) {
+    if (segment.text.size() < word.size()) return false;
+    for (std::size_t i = 0; i < word.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(segment.text[i])) != word[i]) return false;
+    return segment.text.size() == word.size() ||
+           !std::isalnum(static_cast<unsigned char>(segment.text[word.size()]));
+  };
+  if (startsWithWord("recovery")) return SpanKind::Recovery;
+  if (startsWithWord("correction")) return SpanKind::Correction;
+  return SpanKind::None;
+}
+
+const char* nameOf(SpanKind kind) {
+  switch (kind) {
+    case SpanKind::Recovery:
+      return "recovery";
+    case SpanKind::Correction:
+      return "correction";
+    case SpanKind::None:
+      break;
   }
   return "";
 }

@@ -1,5 +1,8 @@
-// Language labels of an episode: the instruction (task), success, notes, tags, operator, and segments of
-// (start, end, text) on the episode's timeline for long tasks.
+// Language labels of an episode: the instruction (task), success, notes, tags, operator, segments of
+// (start, end, text) on the episode's timeline for long tasks, and trim marks: the part of the take that
+// training and exports use (JSON "trim": {"start": s, "end": s}; either side absent = not trimmed there).
+// Segments whose text starts with "recovery" or "correction" mark a span under human control in a policy
+// run: recovery brings the robot back (not trained on), correction does the task right (trained on).
 //
 // Stored inside the episode file without ever touching its structure: /annotations holds two fixed-size
 // byte slots (slot_a, slot_b, 64 KiB each, UTF-8 JSON, zero-padded) and `current` (0 or 1) naming the live
@@ -10,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace flywheel {
@@ -28,6 +32,7 @@ struct EpisodeLabels {
   std::vector<std::string> tags;
   std::string operatorName;
   std::vector<Segment> segments;
+  std::optional<double> trimStart, trimEnd;  // seconds from the first tick; absent = untrimmed
   bool operator==(const EpisodeLabels&) const = default;
 
   std::string toJson() const;
@@ -55,5 +60,19 @@ bool hasLabelSlots(const std::string& episodePath);
 void writeLabels(const std::string& episodePath, const EpisodeLabels& labels);
 // Checks segments: inside the episode, start < end, text not empty. Returns the problem or "".
 std::string validateSegments(const std::vector<Segment>& segments, double duration);
+// Checks the trim marks: finite, start >= 0, start < end, end <= duration. Returns the problem or "".
+// A negative duration skips the check against the episode's length (writeLabels, which does not know it).
+std::string validateTrim(const EpisodeLabels& labels, double duration);
+
+// The half-open tick range [first, last) the trim keeps, from the episode's /timestamp (seconds since the
+// first tick): ticks with trimStart <= t < trimEnd. Untrimmed: [0, timestamps.size()). A trim that keeps
+// no tick gives first == last. Throws RecorderError when the trim is not valid (validateTrim).
+std::pair<std::size_t, std::size_t> trimmedTicks(const EpisodeLabels& labels,
+                                                 const std::vector<double>& timestamps);
+
+enum class SpanKind { None, Recovery, Correction };
+// From the segment's text: "recovery..." or "correction..." (any case, as a whole word), else None.
+SpanKind spanKindOf(const Segment& segment);
+const char* nameOf(SpanKind kind);  // "", "recovery", "correction"
 
 }  // namespace flywheel

@@ -4,6 +4,7 @@
 
 #include <QTemporaryDir>
 #include <filesystem>
+#include <limits>
 #include <thread>
 
 #include "h5py_edit.hpp"
@@ -150,6 +151,107 @@ class LabelTest : public QObject {
     QVERIFY(!validateSegments({{1.0, 0.5, "a"}}, 2.0).empty());
     QVERIFY(!validateSegments({{0.0, 3.0, "a"}}, 2.0).empty());
     QVERIFY(!validateSegments({{0.0, 1.0, ""}}, 2.0).empty());
+  }
+
+  void trimsRoundTripAndOldLabelsReadUntrimmed() {
+    const std::string old = R"({"version":1,"task":"wipe","notes":"","tags":[],"operator":"","success":true,)"
+                            R"("segments":[]})";
+    const EpisodeLabels before = EpisodeLabels::fromJson(old);
+    QVERIFY(!before.trimStart && !before.trimEnd);
+    QVERIFY(before.toJson().find("trim") == std::string::npos);  // untrimmed labels stay as they were
+
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    const std::string path = recordEpisode(dataset, 7);
+    EpisodeLabels labels = sampleLabels();
+    labels.trimStart = 0.25;
+    labels.trimEnd = 1.5;
+    writeLabels(path, labels);
+    QCOMPARE(readLabels(path), labels);
+    labels.trimStart.reset();  // only the end trimmed
+    writeLabels(path, labels);
+    const EpisodeLabels back = readLabels(path);
+    QVERIFY(!back.trimStart);
+    QCOMPARE(back.trimEnd, std::optional<double>(1.5));
+    QCOMPARE(EpisodeReader(path).summary().ticks, std::size_t(100));  // the recording keeps every tick
+  }
+
+  void badTrimsAreRefusedWithTheReason() {
+    auto trim = [](std::optional<double> start, std::optional<double> end) {
+      EpisodeLabels labels;
+      labels.trimStart = start;
+      labels.trimEnd = end;
+      return labels;
+    };
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    QCOMPARE(validateTrim(trim(0.5, 1.5), 2.0), std::string());
+    QCOMPARE(validateTrim(trim(std::nullopt, std::nullopt), 2.0), std::string());
+    const std::vector<std::pair<EpisodeLabels, std::string>> cases = {
+        {trim(1.5, 1.5), "is not before end"},
+        {trim(1.6, 0.5), "is not before end"},
+        {trim(-0.1, 1.0), "before the episode"},
+        {trim(0.0, 2.5), "past the episode's end"},
+        {trim(2.0, std::nullopt), "past the episode's end"},
+        {trim(nan, 1.0), "not a number"},
+        {trim(0.0, nan), "not a number"},
+    };
+    for (const auto& [labels, reason] : cases) {
+      const std::string problem = validateTrim(labels, 2.0);
+      QVERIFY2(problem.find(reason) != std::string::npos, (problem + " / " + reason).c_str());
+      QVERIFY2(problem.starts_with("trim: "), problem.c_str());
+    }
+    QVERIFY_THROWS_EXCEPTION(RecorderError, trimmedTicks(trim(1.0, 0.5), {0.0, 0.5, 1.0}));
+
+    QTemporaryDir dir;
+    DatasetFolder dataset(dir.path().toStdString());
+    const std::string path = recordEpisode(dataset, 8);
+    const std::string bytes = fileBytes(path);
+    for (const EpisodeLabels& bad : {trim(1.0, 0.5), trim(nan, 0.5), trim(std::nullopt, -1.0)}) {
+      try {
+        writeLabels(path, bad);
+        QFAIL("a bad trim was saved");
+      } catch (const RecorderError& e) {
+        QVERIFY2(std::string(e.what()).find(path + ": trim: ") == 0, e.what());
+      }
+    }
+    QVERIFY(fileBytes(path) == bytes);  // nothing written
+
+    auto decode = [](const std::string& text) {
+      return decodeLabelSlot(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+    };
+    for (const std::string wrong : {R"({"trim": 3})", R"({"trim": {"start": "1"}})", R"({"trim": [0, 1]})"})
+      QVERIFY_THROWS_EXCEPTION(RecorderError, decode(wrong));
+    QCOMPARE(decode(R"({"trim": {"end": 1.25}})").trimEnd, std::optional<double>(1.25));
+  }
+
+  void trimmedTicksAreTheHalfOpenRangeKept() {
+    std::vector<double> stamps;
+    for (int i = 0; i < 10; ++i)
+      stamps.push_back(i * 0.1 + (i % 2 ? 0.004 : -0.003) * (i > 0));  // measured, with jitter
+    EpisodeLabels labels;
+    using Range = std::pair<std::size_t, std::size_t>;
+    QCOMPARE(trimmedTicks(labels, stamps), Range(0, 10));
+    labels.trimStart = 0.25;
+    QCOMPARE(trimmedTicks(labels, stamps), Range(3, 10));
+    labels.trimEnd = 0.6;  // tick 6 is at 0.597: kept
+    QCOMPARE(trimmedTicks(labels, stamps), Range(3, 7));
+    labels.trimStart.reset();
+    labels.trimEnd = 0.3;  // tick 3 at 0.304: not kept
+    QCOMPARE(trimmedTicks(labels, stamps), Range(0, 3));
+    labels.trimStart = 0.92;  // between ticks 9 (0.904) and the end: nothing
+    labels.trimEnd = 0.95;
+    const Range none = trimmedTicks(labels, stamps);
+    QCOMPARE(none.first, none.second);
+  }
+
+  void spanKindsComeFromTheSegmentText() {
+    QCOMPARE(spanKindOf({0, 1, "recovery"}), SpanKind::Recovery);
+    QCOMPARE(spanKindOf({0, 1, "Correction: dropped the cube"}), SpanKind::Correction);
+    QCOMPARE(spanKindOf({0, 1, "recovery - back to the table"}), SpanKind::Recovery);
+    QCOMPARE(spanKindOf({0, 1, "recoveryish"}), SpanKind::None);
+    QCOMPARE(spanKindOf({0, 1, "pick up the cube"}), SpanKind::None);
+    QCOMPARE(spanKindOf({0, 1, "a correction"}), SpanKind::None);
+    QCOMPARE(std::string(nameOf(SpanKind::Correction)), std::string("correction"));
   }
 
   void concurrentIndexUpdatesLoseNothing() {
