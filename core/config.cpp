@@ -221,6 +221,31 @@ SimConfig parseSim(const Field& s) {
   return sim;
 }
 
+// Shares are fractions 0..1; a bad_rate above check_rate would leave no "check" band and is refused.
+QualityThresholds parseQuality(const Field& q) {
+  q.allowOnly({"bad_rate", "check_rate", "check_window_rate", "check_jitter_s", "check_repeated",
+               "bad_repeated", "check_frame_age_s", "check_dropped_ticks", "check_failed_ticks",
+               "check_idle_s", "idle_motion", "check_human_share"});
+  QualityThresholds t;
+  const Range share{0, 1}, seconds{0, 3600, "s"};
+  t.badRate = q.numberOr("bad_rate", t.badRate, share);
+  t.checkRate = q.numberOr("check_rate", t.checkRate, share);
+  if (t.badRate > t.checkRate) q.child("bad_rate").fail("must not exceed check_rate");
+  t.checkWindowRate = q.numberOr("check_window_rate", t.checkWindowRate, share);
+  t.checkJitter = q.numberOr("check_jitter_s", t.checkJitter, seconds);
+  t.checkRepeated = q.numberOr("check_repeated", t.checkRepeated, share);
+  t.badRepeated = q.numberOr("bad_repeated", t.badRepeated, share);
+  t.checkFrameAge = q.numberOr("check_frame_age_s", t.checkFrameAge, seconds);
+  if (q.has("check_dropped_ticks"))
+    t.checkDroppedTicks = static_cast<int>(q.child("check_dropped_ticks").integer({0, 1e9, "ticks"}));
+  if (q.has("check_failed_ticks"))
+    t.checkFailedTicks = static_cast<int>(q.child("check_failed_ticks").integer({0, 1e9, "ticks"}));
+  t.checkIdle = q.numberOr("check_idle_s", t.checkIdle, seconds);
+  t.idleMotion = q.numberOr("idle_motion", t.idleMotion, {0, 3.2, "rad", true});
+  t.checkHumanShare = q.numberOr("check_human_share", t.checkHumanShare, share);
+  return t;
+}
+
 }  // namespace
 
 const char* nameOf(ArmRole role) {
@@ -306,7 +331,7 @@ RigConfig parseRigConfig(const std::string& yamlText, const std::string& display
   Field root(document, "", displayName);
   if (!document.IsMap()) root.fail("the file must be a YAML mapping (name, arms, cameras, ...)");
   root.allowOnly({"name", "description", "control_rate_hz", "record_rate_hz", "arms", "pairs", "cameras",
-                  "safety", "takeover", "sim"});
+                  "safety", "takeover", "sim", "quality"});
 
   RigConfig rig;
   rig.name = root.child("name").name();
@@ -348,6 +373,7 @@ RigConfig parseRigConfig(const std::string& yamlText, const std::string& display
   if (root.has("safety")) rig.safety = parseSafety(root.child("safety"));
   if (root.has("takeover")) rig.takeover = parseTakeover(root.child("takeover"));
   if (root.has("sim")) rig.sim = parseSim(root.child("sim"));
+  if (root.has("quality")) rig.quality = parseQuality(root.child("quality"));
   rig.sourcePath = displayName;
   rig.sourceText = yamlText;
   return rig;

@@ -108,6 +108,23 @@ struct TakeoverConfig {
   double leaderLagSeconds = 0.15;  // a mirrored leader may trail its moving goal by this long
 };
 
+// What makes an episode "check" or "bad" (recorder/episode_quality.hpp); a rig file's `quality:` section.
+// Rates are fractions of the episode's nominal fps: ALOHA drops a take under 42 of 50 Hz (0.84).
+struct QualityThresholds {
+  double badRate = 0.84;         // mean rate under this share of nominal: bad
+  double checkRate = 0.95;       // mean rate under this share: check
+  double checkWindowRate = 0.5;  // any 1-second window under this share (a stall): check
+  double checkJitter = 0.010;    // s, jitter p99 above it: check
+  double checkRepeated = 0.2;    // a camera repeating more than this share of its frames: check
+  double badRepeated = 0.9;      // ... more than this (a frozen camera): bad
+  double checkFrameAge = 0.25;   // s, a frame older than this when recorded: check
+  int checkDroppedTicks = 0;     // more writer drops than this: check
+  int checkFailedTicks = 0;      // more failed bus ticks than this: check
+  double checkIdle = 3.0;        // s of idle head or tail above it: check
+  double idleMotion = 0.02;      // rad (gripper units): a joint this far from where it rested has moved
+  double checkHumanShare = 0.5;  // policy runs: more ticks under human control than this share: check
+};
+
 struct SimConfig {
   unsigned seed = 1;
   std::array<double, 2> binCenter{0.2, 0.3};                  // metres on the table
@@ -125,6 +142,7 @@ struct RigConfig {
   SafetyConfig safety;
   TakeoverConfig takeover;
   SimConfig sim;
+  QualityThresholds quality;
   std::string sourcePath;  // where it was loaded from
   std::string sourceText;  // the YAML as written, stored in every episode
 

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "recorder/episode_quality.hpp"
+
 namespace flywheel {
 
 enum class EpisodeStatus {
@@ -39,6 +41,10 @@ struct EpisodeEntry {
   int interventions = 0;
   std::string notes;
   std::size_t segments = 0;  // language segments on the timeline
+  // Readable episodes: what was measured and the verdict from the thresholds of the rig file it stores.
+  std::optional<EpisodeQuality> quality;
+  Verdict verdict = Verdict::Good;
+  std::vector<std::string> verdictReasons;
   bool labelled() const { return !task.empty() && success.has_value(); }
 };
 
