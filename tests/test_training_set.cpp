@@ -11,6 +11,7 @@
 #include "policy/image_prep.hpp"
 #include "recorder/episode_reader.hpp"
 #include "recorder/episode_writer.hpp"
+#include "recorder/labels.hpp"
 #include "training/training_set.hpp"
 
 using namespace flywheel;
@@ -271,6 +272,49 @@ class TrainingSetTest : public QObject {
     TrainingSetOptions options = optionsFor(dir);
     options.sources = {episodePath(dir, 2)};
     QVERIFY(errorOf(options).starts_with("no samples"));
+  }
+
+  // Trim marks keep their ticks only, and a chunk's targets stop at the trim's end as at an episode's.
+  void trimsKeepOnlyTheirTicks() {
+    QTemporaryDir dir;
+    const std::string path = write(episodePath(dir, 0), {.ticks = 40});  // /timestamp: t / 50
+    EpisodeLabels labels = readLabels(path);
+    labels.trimStart = 0.1;
+    labels.trimEnd = 0.5;
+    writeLabels(path, labels);
+    TrainingSet set(optionsFor(dir));
+    QCOMPARE(set.usage()[0].keptFirst, std::size_t(5));
+    QCOMPARE(set.usage()[0].keptEnd, std::size_t(25));
+    std::vector<std::uint32_t> ticks;
+    for (const SampleRef& s : set.trainSamples())
+      ticks.push_back(s.tick);
+    QCOMPARE(ticks.size(), std::size_t(20));
+    QCOMPARE(ticks.front(), 5u);
+    QCOMPARE(ticks.back(), 24u);
+    const TrainingBatch last = set.batch({{0, 24}}), before = set.batch({{0, 22}});
+    for (int h = 1; h < 5; ++h)  // past tick 24 the kept action repeats; before it they still change
+      for (int j = 0; j < 3; ++j) {
+        QCOMPARE(last.actions[h * 3 + j], last.actions[j]);
+        if (h == 1) QVERIFY(before.actions[3 + j] != before.actions[j]);
+      }
+  }
+
+  // In a policy run, human ticks marked as recovery are dropped; corrections and unmarked ones are kept.
+  void recoverySpansAreNotTrainedOn() {
+    QTemporaryDir dir;
+    std::vector<std::size_t> human;
+    for (std::size_t t = 5; t < 20; ++t)
+      human.push_back(t);
+    const std::string path = write(episodePath(dir, 0), {.ticks = 30, .policyRun = true, .corrected = human});
+    EpisodeLabels labels = readLabels(path);
+    labels.segments = {
+        {0.0, 0.6, "pick up the cube"}, {0.1, 0.2, "recovery"}, {0.2, 0.3, "correction: grasp"}};
+    writeLabels(path, labels);
+    TrainingSet set(optionsFor(dir));
+    std::vector<std::uint32_t> ticks;
+    for (const SampleRef& s : set.trainSamples())
+      ticks.push_back(s.tick);
+    QCOMPARE(ticks, (std::vector<std::uint32_t>{10, 11, 12, 13, 14, 15, 16, 17, 18, 19}));
   }
 
   // Frames decoded once are kept only up to cacheBytes; what is not kept is decoded again, the same.

@@ -7,10 +7,13 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "recorder/dataset_folder.hpp"
 #include "recorder/episode_reader.hpp"
+#include "recorder/labels.hpp"
 #include "recorder/recording_mark.hpp"
+#include "recorder/trims.hpp"
 #include "training/frame_source.hpp"
 
 namespace flywheel {
@@ -30,6 +33,7 @@ struct Scanned {
   std::map<std::string, std::vector<double>> captureTimes;  // per camera, when recorded
   std::vector<double> qpos, action;                         // [ticks, joints]
   std::vector<std::uint32_t> sampleTicks;
+  std::size_t keptFirst = 0, keptEnd = 0;  // the ticks the trim keeps
   bool policyRun = false;
 };
 
@@ -99,12 +103,19 @@ std::string scan(const std::string& path, Scanned& out) {
     for (const auto* values : {&out.qpos, &out.action})
       if (!std::all_of(values->begin(), values->end(), [](double v) { return std::isfinite(v); }))
         return std::string("damaged: a joint value is not a finite number");
-    // Policy runs (recorded by `run`, with the policy's own proposals) teach only where a human corrected.
+    // Only the ticks inside the trim marks (recorder/labels.hpp). Policy runs (recorded by `run`, with the
+    // policy's own proposals) teach only where a human corrected: their human ticks, less those the
+    // operator marked as recovery (bringing the robot back is not the task).
+    const EpisodeLabels labels = readLabelsOf(reader.file());
+    const std::vector<double> times = tickTimes(reader, s);
+    std::tie(out.keptFirst, out.keptEnd) = trimmedTicks(labels, times);
     out.policyRun = hasDataset(s, "/policy_action");
     std::vector<double> intervention;
     if (out.policyRun && hasDataset(s, "/intervention")) intervention = reader.readDoubles("/intervention");
-    for (std::uint32_t t = 0; t < s.ticks; ++t)
-      if (!out.policyRun || (t < intervention.size() && intervention[t] != 0.0)) out.sampleTicks.push_back(t);
+    for (std::size_t t = out.keptFirst; t < out.keptEnd; ++t)
+      if (!out.policyRun || (t < intervention.size() && intervention[t] != 0.0 &&
+                             !insideSpanOf(labels.segments, SpanKind::Recovery, times[t])))
+        out.sampleTicks.push_back(static_cast<std::uint32_t>(t));
   } catch (const EpisodeBusy&) {
     return "busy: open for writing in another program";
   } catch (const std::exception& e) {
@@ -288,7 +299,8 @@ TrainingSet::TrainingSet(const TrainingSetOptions& options) : impl_(std::make_sh
   std::vector<Scanned> used = m.scanAll();
   for (const Scanned& episode : used) {
     m.episodes.push_back(episode.path);
-    m.usage.push_back({episode.path, episode.ticks, episode.sampleTicks.size(), episode.policyRun, false});
+    m.usage.push_back({episode.path, episode.ticks, episode.sampleTicks.size(), episode.policyRun, false,
+                       episode.keptFirst, episode.keptEnd});
   }
   m.split(used);
   m.normalise(used);
@@ -364,7 +376,8 @@ TrainingBatch TrainingSet::batch(const std::vector<SampleRef>& samples) const {
     const std::vector<float>& state = m.states[s.episode];
     const std::vector<float>& action = m.actions[s.episode];
     std::copy_n(state.begin() + s.tick * J, J, b.state.begin() + i * J);
-    const std::size_t last = m.usage[s.episode].ticks - 1;
+    // The chunk ends where the kept part ends: past the trim's end the last kept action repeats.
+    const std::size_t last = std::max<std::size_t>(m.usage[s.episode].keptEnd, s.tick + 1) - 1;
     for (std::size_t h = 0; h < H; ++h)
       std::copy_n(action.begin() + std::min<std::size_t>(s.tick + h, last) * J, J,
                   b.actions.begin() + (i * H + h) * J);

@@ -31,7 +31,8 @@ struct TrainingSetOptions {
   std::vector<std::string> cameras;
   int imageHeight = 60;  // 8..1024 each
   int imageWidth = 80;
-  int horizon = 20;  // actions per target chunk (>= 1); past an episode's end its last action repeats
+  // Actions per target chunk (>= 1); past an episode's end (or its trim's end) its last action repeats.
+  int horizon = 20;
   // Of the episodes with samples, rounded, at least one when there are two or more (and never all of
   // them); 0 holds none out.
   double heldOutShare = 0.1;
@@ -54,6 +55,7 @@ struct EpisodeUse {
   std::size_t samples = 0;
   bool policyRun = false;  // recorded by `run` (/policy_action): only its /intervention ticks are samples
   bool heldOut = false;
+  std::size_t keptFirst = 0, keptEnd = 0;  // [first, end) of the ticks its trim marks keep (all untrimmed)
 };
 
 struct NormalisationStats {
@@ -89,8 +91,9 @@ class TrainingSet {
   const std::vector<std::string>& cameras() const;
   std::size_t joints() const;
   const NormalisationStats& stats() const;
-  // Demonstrations give every tick; policy runs only the ticks a human controlled (/intervention true:
-  // their /action is the correction).
+  // Only ticks inside the episode's trim marks. Demonstrations give every such tick; policy runs only the
+  // ticks a human controlled (/intervention true: their /action is the correction), less those in
+  // segments marked "recovery" (recorder/labels.hpp: SpanKind).
   const std::vector<SampleRef>& trainSamples() const;
   const std::vector<SampleRef>& heldOutSamples() const;
   std::vector<std::string> heldOutEpisodes() const;
