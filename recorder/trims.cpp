@@ -35,7 +35,7 @@ double trimmableDuration(const EpisodeSummary& summary) {
 bool setIdleTrim(EpisodeLabels& labels, double idleHeadSeconds, double idleTailSeconds, double lastTick,
                  double period) {
   const double start = idleHeadSeconds, end = lastTick - idleTailSeconds + period;
-  if (!(start < end) || idleHeadSeconds > lastTick) return false;
+  if (!(start < end) || idleHeadSeconds >= lastTick) return false;  // all head: nothing moved
   labels.trimStart = idleHeadSeconds > 0.0 ? std::optional<double>(start) : std::nullopt;
   labels.trimEnd = idleTailSeconds > 0.0 ? std::optional<double>(end) : std::nullopt;
   return true;

@@ -13,6 +13,7 @@
 #include "recorder/episode_recorder.hpp"
 #include "recorder/h5.hpp"
 #include "recorder/labels.hpp"
+#include "recorder/trims.hpp"
 #include "sim_harness.hpp"
 
 using namespace flywheel;
@@ -252,6 +253,34 @@ class LabelTest : public QObject {
     QCOMPARE(spanKindOf({0, 1, "pick up the cube"}), SpanKind::None);
     QCOMPARE(spanKindOf({0, 1, "a correction"}), SpanKind::None);
     QCOMPARE(std::string(nameOf(SpanKind::Correction)), std::string("correction"));
+  }
+
+  void humanSpansSplitMarkAndIdleTrims() {
+    const std::vector<double> flags{0, 1, 1, 0, 0, 1, 1, 1}, times{0, .1, .2, .3, .4, .5, .6, .7};
+    const std::vector<TimeSpan> human = humanControlSpans(flags, times, 0.1);
+    QCOMPARE(human, (std::vector<TimeSpan>{{0.1, 0.3}, {0.5, 0.7 + 0.1}}));
+    std::vector<Segment> segments{{0.0, 0.8, "pick"}, {0.5, 0.6, "recovery"}};
+    QCOMPARE(unreviewedSpans(human, segments, 0.01), (std::vector<TimeSpan>{{0.1, 0.3}, {0.6, 0.7 + 0.1}}));
+    QVERIFY(insideSpanOf(segments, SpanKind::Recovery, 0.5) &&
+            !insideSpanOf(segments, SpanKind::Recovery, 0.6));
+    QVERIFY(splitSegment(segments, 1, 0.55));
+    QCOMPARE(segments[1], (Segment{0.5, 0.55, "recovery"}));
+    QCOMPARE(segments[2], (Segment{0.55, 0.6, "recovery"}));
+    QVERIFY(!splitSegment(segments, 1, 0.7));
+    QCOMPARE(markedText("recovery: back to the table", SpanKind::Correction),
+             std::string("correction: back to the table"));
+    QCOMPARE(markedText("", SpanKind::Recovery), std::string("recovery"));
+    QCOMPARE(markedText("grasp again", SpanKind::Correction), std::string("correction: grasp again"));
+
+    EpisodeLabels labels;
+    QVERIFY(setIdleTrim(labels, 0.5, 0.3, 2.0, 0.02));  // last moving tick at 1.7 s: kept
+    QCOMPARE(labels.trimStart, std::optional<double>(0.5));
+    QVERIFY(std::abs(*labels.trimEnd - 1.72) < 1e-9);
+    QVERIFY(setIdleTrim(labels, 0.0, 0.3, 2.0, 0.02));
+    QVERIFY(!labels.trimStart);
+    labels.trimStart = 1.0;
+    QVERIFY(!setIdleTrim(labels, 2.0, 0.0, 2.0, 0.02));      // nothing moved: all head
+    QCOMPARE(labels.trimStart, std::optional<double>(1.0));  // left as it was
   }
 
   void concurrentIndexUpdatesLoseNothing() {

@@ -104,6 +104,8 @@ struct LabelOptions {
   std::vector<std::string> tags;                    // replaces the tags when given
   std::vector<std::string> segments;                // START:END:TEXT, added
   bool clearSegments = false;
+  std::optional<std::string> trim;  // START:END seconds; an empty side is untrimmed
+  bool trimIdle = false;            // trim marks from the measured idle head and tail
 };
 
 struct ListOptions {

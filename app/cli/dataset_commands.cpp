@@ -5,13 +5,16 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
 
 #include "app/cli/command_support.hpp"
 #include "app/cli/commands.hpp"
 #include "recorder/dataset_folder.hpp"
 #include "recorder/dataset_index.hpp"
+#include "recorder/episode_quality.hpp"
 #include "recorder/episode_reader.hpp"
 #include "recorder/labels.hpp"
+#include "recorder/trims.hpp"
 
 namespace flywheel::app {
 
@@ -33,6 +36,48 @@ Segment parseSegment(const std::string& text) {
   }
 }
 
+// "1.5:4", "1.5:", ":4" or ":" (an empty side is untrimmed); the range is checked per episode.
+std::pair<std::optional<double>, std::optional<double>> parseTrim(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos || text.find(':', colon + 1) != std::string::npos)
+    throw std::invalid_argument("--trim '" + text +
+                                "': expected START:END in seconds, e.g. 0.8:12.5 or 0.8:");
+  auto side = [&](const std::string& part) -> std::optional<double> {
+    if (part.empty()) return std::nullopt;
+    std::size_t used = 0;
+    double seconds = 0.0;
+    try {
+      seconds = std::stod(part, &used);
+    } catch (const std::exception&) {
+    }
+    if (used != part.size() || used == 0)
+      throw std::invalid_argument("--trim '" + text + "': '" + part + "' is not a number of seconds");
+    return seconds;
+  };
+  return {side(text.substr(0, colon)), side(text.substr(colon + 1))};
+}
+
+std::string trimText(const EpisodeLabels& labels) {
+  if (!labels.trimStart && !labels.trimEnd) return "";
+  auto side = [](const std::optional<double>& seconds) {
+    char text[32] = "";
+    if (seconds) std::snprintf(text, sizeof text, "%.3f", *seconds);
+    return std::string(text);
+  };
+  return ", trim " + side(labels.trimStart) + ":" + side(labels.trimEnd) + " s";
+}
+
+// --trim-idle: the marks from the measured idle head and tail (episode_quality). Throws when nothing moved.
+void trimIdle(const std::string& path, EpisodeReader& reader, const EpisodeSummary& summary,
+              EpisodeLabels& labels) {
+  const EpisodeQuality quality = measureEpisode(path);
+  const std::vector<double> times = tickTimes(reader, summary);
+  const double period = summary.fps > 0 ? 1.0 / summary.fps : 0.0;
+  if (times.empty() ||
+      !setIdleTrim(labels, quality.idleHeadSeconds, quality.idleTailSeconds, times.back(), period))
+    throw RecorderError(path + ": no joint moved, so there is no idle head or tail to trim; nothing saved");
+}
+
 std::string successText(const std::optional<bool>& success) {
   return success ? (*success ? "yes" : "no") : "-";
 }
@@ -47,15 +92,18 @@ std::string csvField(const std::string& text) {
 // Labels one episode; throws RecorderError naming the file when it cannot, with nothing saved.
 void labelEpisode(const std::string& path, const LabelOptions& options,
                   const std::vector<Segment>& segments) {
-  double duration = 0.0;
+  double duration = 0.0, trimmable = 0.0;
+  EpisodeLabels labels = readLabels(path);
   {
     EpisodeReader reader(path);  // closed before the save opens the file for writing
     EpisodeSummary summary = reader.summary();
     if (!summary.problem.empty())
       throw RecorderError(path + ": damaged (" + summary.problem + "); nothing saved");
     duration = summary.fps > 0 ? static_cast<double>(summary.ticks) / summary.fps : 0.0;
+    trimmable = trimmableDuration(summary);
+    if (options.trimIdle) trimIdle(path, reader, summary, labels);
   }
-  EpisodeLabels labels = readLabels(path);
+  if (options.trim) std::tie(labels.trimStart, labels.trimEnd) = parseTrim(*options.trim);
   if (options.task) labels.task = *options.task;
   if (options.success) {
     if (*options.success == "unknown")
@@ -71,9 +119,11 @@ void labelEpisode(const std::string& path, const LabelOptions& options,
             [](const Segment& a, const Segment& b) { return a.start < b.start; });
   if (std::string problem = validateSegments(labels.segments, duration); !problem.empty())
     throw RecorderError(path + ": " + problem + "; nothing saved");
+  if (std::string problem = validateTrim(labels, trimmable); !problem.empty())
+    throw RecorderError(path + ": " + problem + "; nothing saved");
   writeLabels(path, labels);
-  std::printf("%s: task '%s', success %s, %zu segments\n", path.c_str(), labels.task.c_str(),
-              successText(labels.success).c_str(), labels.segments.size());
+  std::printf("%s: task '%s', success %s, %zu segments%s\n", path.c_str(), labels.task.c_str(),
+              successText(labels.success).c_str(), labels.segments.size(), trimText(labels).c_str());
   try {
     DatasetIndex(fs::path(path).parent_path().string()).update(path);
   } catch (const std::exception& e) {  // the labels are saved in the file, which is the truth
@@ -103,6 +153,7 @@ int runLabel(const LabelOptions& options) {
   std::vector<Segment> segments;
   for (const std::string& text : options.segments)
     segments.push_back(parseSegment(text));
+  if (options.trim) parseTrim(*options.trim);  // a malformed --trim is refused before any file is touched
   if (options.success && *options.success != "yes" && *options.success != "no" &&
       *options.success != "unknown")
     throw std::invalid_argument("--success must be yes, no or unknown");

@@ -122,6 +122,11 @@ int main(int argc, char** argv) {
                    "START:END:TEXT in seconds, e.g. 0:2.5:pick up the sponge (repeat)")
       ->allow_extra_args(false);
   labelCmd->add_flag("--clear-segments", label.clearSegments, "Remove the existing segments first");
+  auto* trimOption = labelCmd->add_option(
+      "--trim", label.trim,
+      "START:END in seconds: the part training and exports use (an empty side is untrimmed, : clears)");
+  labelCmd->add_flag("--trim-idle", label.trimIdle, "Trim the idle head and tail (no joint moving)")
+      ->excludes(trimOption);
 
   ListOptions list;
   auto* listCmd = cli.add_subcommand("list", "List a dataset's episodes with their labels.");
