@@ -33,6 +33,12 @@ Studio::Studio(RigConfig config, bool fasterThanRealTime)
   // The outcome is sampled with every recorded tick, on the loop thread: the one stored and printed is
   // the scene's at the take's last tick, not whatever it became by the time the take was closed.
   recorder_.setOutcomeProbe([this] { return sceneSuccess(); });
+  recorder_.setCounterProbe([this] {  // stored in each take as bus_retries and failed_ticks
+    TakeCounters counters{0, loop_->status().failedTicks};
+    for (const ArmHealth& arm : rig_->health().arms)
+      if (arm.bus) counters.busRetries += arm.bus->counters.retries;
+    return counters;
+  });
 }
 
 Studio::~Studio() {

@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "recorder/dataset_folder.hpp"
 #include "recorder/episode_reader.hpp"
@@ -38,6 +40,43 @@ class IndexLock {
   int fd_ = -1;
 };
 
+json qualityJson(const EpisodeQuality& q) {
+  json j{{"ticks", q.ticks}, {"cameras", json::object()}};
+  visitMetrics(q, [&](const char* name, const auto& field) {
+    if constexpr (std::is_arithmetic_v<std::decay_t<decltype(field)>>)
+      j[name] = field;
+    else if (field)
+      j[name] = *field;
+  });
+  for (const CameraQuality& c : q.cameras) {
+    json& cam = j["cameras"][c.name] = json::object();
+    if (c.repeatedShare) cam["repeated_share"] = *c.repeatedShare;
+    if (c.maxFrameAge) cam["max_frame_age_s"] = *c.maxFrameAge;
+  }
+  return j;
+}
+
+// Throws json::exception on a wrong type: read() then rebuilds the index from the files.
+EpisodeQuality qualityFromJson(const json& j) {
+  EpisodeQuality q;
+  q.ticks = j.at("ticks").get<std::size_t>();
+  visitMetrics(q, [&](const char* name, auto& field) {
+    using Field = std::decay_t<decltype(field)>;
+    if (!j.contains(name)) return;
+    if constexpr (std::is_arithmetic_v<Field>)
+      field = j.at(name).get<Field>();
+    else
+      field = j.at(name).get<typename Field::value_type>();
+  });
+  for (const auto& [name, cam] : j.at("cameras").items()) {
+    CameraQuality c{name, std::nullopt, std::nullopt};
+    if (cam.contains("repeated_share")) c.repeatedShare = cam.at("repeated_share").get<double>();
+    if (cam.contains("max_frame_age_s")) c.maxFrameAge = cam.at("max_frame_age_s").get<double>();
+    q.cameras.push_back(c);
+  }
+  return q;
+}
+
 json toJson(const EpisodeEntry& e) {
   json j{{"file", e.file},
          {"number", e.number},
@@ -54,6 +93,13 @@ json toJson(const EpisodeEntry& e) {
          {"labelled", e.labelled()}};
   j["success"] = e.success ? json(*e.success) : json(nullptr);
   if (!e.problem.empty()) j["problem"] = e.problem;
+  if (e.quality) {
+    j["quality"] = qualityJson(*e.quality);
+    j["verdict"] = nameOf(e.verdict);
+    j["verdict_reasons"] = e.verdictReasons;
+    j["file_size"] = e.fileSize;
+    j["file_mtime_ns"] = e.fileTimeNs;
+  }
   return j;
 }
 
@@ -78,6 +124,13 @@ EpisodeEntry fromJson(const json& j) {
   e.interventions = j.value("interventions", 0);
   e.notes = j.value("notes", "");
   e.segments = j.value("segments", std::size_t{0});
+  if (j.contains("quality")) {
+    e.quality = qualityFromJson(j.at("quality"));
+    e.verdict = parseVerdict(j.value("verdict", "")).value_or(Verdict::Check);
+    e.verdictReasons = j.value("verdict_reasons", std::vector<std::string>{});
+    e.fileSize = j.value("file_size", std::uint64_t{0});
+    e.fileTimeNs = j.value("file_mtime_ns", std::int64_t{0});
+  }
   return e;
 }
 
@@ -109,7 +162,34 @@ EpisodeEntry freshEntry(const EpisodeEntry& e) {
 }
 }  // namespace
 
-EpisodeEntry describeEpisode(const std::string& path) {
+// The quality as index.json has it when the file is unchanged since (its size and modification time),
+// else from the file's /quality group (written at save), else measured from the datasets (older files).
+void addQuality(const std::string& path, const EpisodeReader& reader, const EpisodeEntry* cached,
+                EpisodeEntry& e) {
+  std::error_code error;
+  e.fileSize = fs::file_size(path, error);
+  const auto written = fs::last_write_time(path, error);
+  e.fileTimeNs = std::chrono::duration_cast<std::chrono::nanoseconds>(written.time_since_epoch()).count();
+  if (cached && cached->quality && cached->fileSize == e.fileSize && cached->fileTimeNs == e.fileTimeNs) {
+    e.quality = cached->quality;  // the rig file the thresholds come from is in the file: unchanged too
+    e.verdict = cached->verdict;
+    e.verdictReasons = cached->verdictReasons;
+    return;
+  }
+  try {
+    e.quality = readStoredQuality(reader.file());
+    if (!e.quality) e.quality = measureOpenEpisode(reader.file(), path);
+  } catch (const RecorderError& failure) {  // readable, yet not measurable: listed, with the reason
+    e.verdict = Verdict::Check;
+    e.verdictReasons = {"quality not measured: " + printable(failure.what())};
+    return;
+  }
+  const QualityVerdict verdict = judge(*e.quality, thresholdsFor(reader.rigConfigText()));
+  e.verdict = verdict.verdict;
+  e.verdictReasons = verdict.reasons;
+}
+
+EpisodeEntry describeEpisode(const std::string& path, const EpisodeEntry* cached) {
   EpisodeEntry e;
   e.file = fs::path(path).filename().string();
   e.number = DatasetFolder::episodeNumber(e.file);
@@ -136,6 +216,7 @@ EpisodeEntry describeEpisode(const std::string& path) {
     e.notes = labels.notes;
     e.segments = labels.segments.size();
     e.interventions = s.interventions;
+    addQuality(path, reader, cached, e);
   } catch (const EpisodeBusy&) {
     e = freshEntry(e);
     e.status = RecordingMark::held(path) ? EpisodeStatus::Recording : EpisodeStatus::Busy;
@@ -193,9 +274,14 @@ void DatasetIndex::write(const std::vector<EpisodeEntry>& entries) const {
 }
 
 std::vector<EpisodeEntry> DatasetIndex::describeAll() const {
+  std::map<std::string, EpisodeEntry> before;  // the stored index: its measured quality is the cache
+  for (EpisodeEntry& e : read())
+    before.emplace(e.file, std::move(e));
   std::vector<EpisodeEntry> entries;
-  for (const std::string& file : DatasetFolder(folder_).episodePaths())
-    entries.push_back(describeEpisode(file));
+  for (const std::string& file : DatasetFolder(folder_).episodePaths()) {
+    auto cached = before.find(fs::path(file).filename().string());
+    entries.push_back(describeEpisode(file, cached == before.end() ? nullptr : &cached->second));
+  }
   return entries;
 }
 

@@ -4,6 +4,7 @@
 // lock, and replaced atomically, so it stays consistent with the files even after a crash.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -45,12 +46,17 @@ struct EpisodeEntry {
   std::optional<EpisodeQuality> quality;
   Verdict verdict = Verdict::Good;
   std::vector<std::string> verdictReasons;
+  // The file's size and modification time when `quality` was measured: re-indexing an unchanged file
+  // takes the quality from index.json instead of measuring it again.
+  std::uint64_t fileSize = 0;
+  std::int64_t fileTimeNs = 0;
   bool labelled() const { return !task.empty() && success.has_value(); }
 };
 
 // Reads one episode file into an entry; never throws. A file that cannot be read becomes a Damaged entry
 // with the reason, a take being recorded a Recording one, a file locked by another process a Busy one.
-EpisodeEntry describeEpisode(const std::string& path);
+// `cached`: the file's entry in the index as stored, whose quality is reused when the file is unchanged.
+EpisodeEntry describeEpisode(const std::string& path, const EpisodeEntry* cached = nullptr);
 
 class DatasetIndex {
  public:

@@ -1,5 +1,6 @@
 #include "recorder/episode_recorder.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/utf8.hpp"
@@ -28,6 +29,22 @@ void EpisodeRecorder::setOutcomeProbe(std::function<std::optional<bool>()> probe
   outcomeProbe_ = std::move(probe);
 }
 
+void EpisodeRecorder::setCounterProbe(std::function<TakeCounters()> probe) {
+  std::lock_guard lock(mutex_);
+  counterProbe_ = std::move(probe);
+}
+
+// Called without mutex_ held: the probe asks the control loop, whose thread may be waiting for mutex_ in
+// onObservation.
+std::optional<TakeCounters> EpisodeRecorder::sampleCounters() const {
+  std::function<TakeCounters()> probe;
+  {
+    std::lock_guard lock(mutex_);
+    probe = counterProbe_;
+  }
+  return probe ? std::optional(probe()) : std::nullopt;
+}
+
 std::string EpisodeRecorder::begin(const DatasetFolder& dataset, const EpisodeInfo& info,
                                    std::optional<std::uint64_t> maxTicks, WriterOptions options) {
   // The labels are JSON inside the file: text that cannot be encoded would leave a stub episode behind.
@@ -38,6 +55,7 @@ std::string EpisodeRecorder::begin(const DatasetFolder& dataset, const EpisodeIn
   for (const auto& [what, value] : text)
     if (std::string problem = utf8Problem(value); !problem.empty())
       throw RecorderError("the episode's " + what + ": " + problem + "; nothing was recorded");
+  const std::optional<TakeCounters> countersAtBegin = sampleCounters();
   auto writer = dataset.createEpisode(info, options);
   std::string path = writer->path();
   std::lock_guard lock(mutex_);
@@ -50,6 +68,7 @@ std::string EpisodeRecorder::begin(const DatasetFolder& dataset, const EpisodeIn
   failure_.clear();
   writerFailed_ = false;
   sampledOutcome_ = outcomeProbe_ ? outcomeProbe_() : std::nullopt;
+  countersAtBegin_ = countersAtBegin.value_or(TakeCounters{});
   return path;
 }
 
@@ -109,6 +128,7 @@ EpisodeResult EpisodeRecorder::finish(std::optional<bool> success, bool sampled,
   std::unique_ptr<EpisodeWriter> writer;
   std::string failure;
   bool writerFailed = false;
+  TakeCounters then;
   {
     // Taking the writer stops the take growing: the outcome sampled with its last tick is final.
     std::lock_guard lock(mutex_);
@@ -116,8 +136,13 @@ EpisodeResult EpisodeRecorder::finish(std::optional<bool> success, bool sampled,
     failure = failure_;
     writerFailed = writerFailed_;
     if (sampled) success = sampledOutcome_;
+    then = countersAtBegin_;
   }
   if (!writer) throw RecorderError("no episode is being recorded");
+  if (const std::optional<TakeCounters> now = sampleCounters()) {  // a reconnected rig counts from zero
+    writer->setCounters({now->busRetries - std::min(now->busRetries, then.busRetries),
+                         now->failedTicks - std::min(now->failedTicks, then.failedTicks)});
+  }
   if (!failure.empty() && !writerFailed) stopReason = failure;  // the source's own error comes first
   writer->finish(success, stopReason);  // throws the writer's own error, if it had one
   if (writerFailed) throw RecorderError(failure);

@@ -36,6 +36,10 @@ class EpisodeRecorder final : public ObservationSink {
 
   // Opens the next episode in `dataset`; maxTicks stops it growing after that many ticks. Text that is
   // not valid UTF-8 is refused (RecorderError) before any file is created.
+  // Sampled when a take begins and when it ends (off the loop thread): the difference is stored in the
+  // file as what the rig counted during the take (bus retries, failed ticks).
+  void setCounterProbe(std::function<TakeCounters()> probe);
+
   std::string begin(const DatasetFolder& dataset, const EpisodeInfo& info,
                     std::optional<std::uint64_t> maxTicks, WriterOptions options = {});
   bool recording() const;
@@ -59,9 +63,12 @@ class EpisodeRecorder final : public ObservationSink {
 
  private:
   EpisodeResult finish(std::optional<bool> success, bool sampled, std::string stopReason);
+  std::optional<TakeCounters> sampleCounters() const;
 
   bool blockWhenFull_;
   std::function<std::optional<bool>()> outcomeProbe_;
+  std::function<TakeCounters()> counterProbe_;
+  TakeCounters countersAtBegin_;
   std::optional<bool> sampledOutcome_;
   mutable std::mutex mutex_;
   std::unique_ptr<EpisodeWriter> writer_;

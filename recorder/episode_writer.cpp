@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "recorder/episode_layout.hpp"
+#include "recorder/episode_quality.hpp"
 #include "recorder/h5.hpp"
 
 namespace flywheel {
@@ -252,7 +253,10 @@ void EpisodeWriter::finish(std::optional<bool> success, const std::string& stopR
   if (thread_.joinable()) thread_.join();
   std::string failure = error();
   try {
-    if (failure.empty()) layout_->writeClosingAttributes(stats().cameras, success, stopReason);
+    if (failure.empty()) {
+      storeQuality();  // before `complete` is set: a crash in between leaves an interrupted take
+      layout_->writeClosingAttributes(stats().cameras, success, stopReason);
+    }
     layout_.reset();  // closes every dataset, then the file
   } catch (const h5::Error& e) {
     layout_.reset();
@@ -269,6 +273,32 @@ void EpisodeWriter::finish(std::optional<bool> success, const std::string& stopR
   if (syncFd_ >= 0) ::close(syncFd_);
   syncFd_ = -1;
   if (!failure.empty()) throw RecorderError(failure);
+}
+
+void EpisodeWriter::setCounters(const TakeCounters& counters) {
+  std::lock_guard lock(mutex_);
+  counters_ = counters;
+}
+
+// Measured from the file itself on the thread that called finish() (never the control loop's), once the
+// writer thread has ended; a take whose quality cannot be measured is still saved, without /quality.
+void EpisodeWriter::storeQuality() {
+  const hid_t file = layout_->file();
+  const WriterStats done = stats();
+  h5::writeDoubleAttribute(file, "dropped_ticks", static_cast<double>(done.dropped));
+  std::optional<TakeCounters> counters;
+  {
+    std::lock_guard lock(mutex_);
+    counters = counters_;
+  }
+  if (counters) {
+    h5::writeDoubleAttribute(file, "bus_retries", static_cast<double>(counters->busRetries));
+    h5::writeDoubleAttribute(file, "failed_ticks", static_cast<double>(counters->failedTicks));
+  }
+  try {
+    writeQuality(file, measureOpenEpisode(file, path_));
+  } catch (const RecorderError&) {
+  }
 }
 
 std::string EpisodeWriter::error() const {

@@ -66,6 +66,12 @@ struct WriterStats {
   std::vector<CameraStats> cameras;
 };
 
+// What the rig counted during a take, stored as root attributes at close (bus_retries, failed_ticks).
+struct TakeCounters {
+  std::uint64_t busRetries = 0;
+  std::uint64_t failedTicks = 0;
+};
+
 struct WriterOptions {
   std::size_t queueCapacity = 64;  // ticks; a full queue drops the tick instead of blocking the loop
   double flushInterval = 0.5;      // seconds between flushes: a crash loses less than a second
@@ -87,6 +93,8 @@ class EpisodeWriter {
   // A non-empty stopReason (a take cut short by a bus or camera error) is stored as the root attribute
   // stop_reason and leaves complete = false.
   void finish(std::optional<bool> success, const std::string& stopReason = "");
+  // Stored at finish() with the measured quality (recorder/episode_quality.hpp); unset: not recorded.
+  void setCounters(const TakeCounters& counters);
   // The writer thread's first error, if any (the episode stops growing after it).
   std::string error() const;
   WriterStats stats() const;
@@ -100,6 +108,7 @@ class EpisodeWriter {
   void freezeOnDisk();
   void countFrames(const std::vector<Observation>& batch);
   void validate(const Observation& observation) const;
+  void storeQuality();
   std::string describeFailure(const std::string& what) const;
 
   std::string path_;
@@ -119,6 +128,7 @@ class EpisodeWriter {
   bool finished_ = false;
   std::string error_;
   WriterStats stats_;
+  std::optional<TakeCounters> counters_;
   std::thread thread_;
 
   // fdatasync runs on its own thread so the writer never waits for the disk to catch up.
