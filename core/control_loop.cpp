@@ -248,6 +248,7 @@ void ControlLoop::publish(ControlMode mode, const ControlOutput& output, JointSt
   latest_.action = *lastGoal_;
   latest_.intervention = humanCorrectsPolicy;
   latest_.policyAction = output.proposal;
+  latest_.policySource = mode == ControlMode::Policy ? output.source : PolicySource::None;
   if (tick_ % static_cast<std::uint64_t>(decimation_) == 0) {
     if (ObservationSink* sink = sink_.load()) {
       latest_.frames.clear();

@@ -18,6 +18,20 @@ const char* nameOf(ControlMode mode) {
   return "?";
 }
 
+const char* nameOf(PolicySource source) {
+  switch (source) {
+    case PolicySource::None:
+      return "none";
+    case PolicySource::Main:
+      return "main";
+    case PolicySource::Fallback:
+      return "fallback";
+    case PolicySource::Human:
+      return "human";
+  }
+  return "?";
+}
+
 RigLayout::RigLayout(std::vector<std::size_t> followerJointCounts,
                      std::vector<std::pair<std::size_t, std::size_t>> armPairs)
     : followerJoints(std::move(followerJointCounts)), pairs(std::move(armPairs)) {

@@ -57,6 +57,7 @@ struct ControlOutput {
   InControl inControl = InControl::Nobody;
   JointVector
       proposal;  // the policy's own action this tick, recorded beside the executed one; empty when none
+  PolicySource source = PolicySource::None;  // policy runs: which policy (or the human) produced the goal
 };
 
 class Controller {

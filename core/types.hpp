@@ -39,6 +39,11 @@ struct CameraFrame {
   std::uint64_t sequence = 0;  // increments per captured frame; equal sequence means a repeated frame
 };
 
+// Policy runs: what produced the executed action of a tick (recorded as /policy_source, these values).
+// None: the followers held (no action); Human: a takeover (or its hand-back blend) had control.
+enum class PolicySource : std::uint8_t { None = 0, Main = 1, Fallback = 2, Human = 3 };
+const char* nameOf(PolicySource source);
+
 // What the recorder receives for each recorded tick.
 struct Observation {
   std::uint64_t tick = 0;
@@ -49,6 +54,7 @@ struct Observation {
   std::string cameraError;          // the first camera that stopped, and why
   bool intervention = false;        // policy runs: a human had (some) control of the followers this tick
   JointVector policyAction;         // policy runs: the policy's own proposal this tick; empty when none
+  PolicySource policySource = PolicySource::None;  // policy runs: who produced `action`
 };
 
 // H future actions of J joints each, row-major [H, J].

@@ -122,13 +122,30 @@ std::optional<JointVector> ChunkExecutor::nextAction(const ControlInput& input) 
   integrate(step);
   const double latencySteps = status().latencyEstimate / options_.stepSeconds;
   if (!pending_ && clock_.now() >= retryAt_ && plan_.wantsInference(step, latencySteps)) request(input, step);
-  if (options_.lockstep && pending_) {
-    std::unique_lock lock(mutex_);
-    wake_.wait(lock, [&] { return answerSlot_.has_value() || stopping_; });
-    lock.unlock();
-    integrate(step);
-  }
+  if (options_.lockstep && pending_) waitInLockstep(step);
   return planned(step, tickInStep);
+}
+
+void ChunkExecutor::waitInLockstep(long step) {
+  std::unique_lock lock(mutex_);
+  if (!options_.wallLatency) {
+    wake_.wait(lock, [&] { return answerSlot_.has_value() || stopping_; });
+  } else {
+    // Simulated time may be as far past the request as wall time is, no further.
+    const auto rigElapsed = std::chrono::duration<double>(clock_.now() - pendingSince_);
+    const auto until =
+        pendingSinceWall_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(rigElapsed);
+    wake_.wait_until(lock, until, [&] { return answerSlot_.has_value() || stopping_; });
+  }
+  lock.unlock();
+  integrate(step);
+}
+
+// Wall-latency lockstep: an answer is taken once simulated time has caught up with its wall latency.
+bool ChunkExecutor::answerDue(const Answer& answer) const {
+  if (!options_.lockstep || !options_.wallLatency) return true;
+  const double wall = std::chrono::duration<double>(answer.answerWall - pendingSinceWall_).count();
+  return clock_.now() - pendingSince_ >= wall;
 }
 
 void ChunkExecutor::request(const ControlInput& input, long step) {
@@ -154,11 +171,15 @@ void ChunkExecutor::integrate(long step) {
   std::optional<Answer> answer;
   {
     std::lock_guard lock(mutex_);
+    if (answerSlot_ && !answerDue(*answerSlot_)) return;
     answer.swap(answerSlot_);
   }
   if (!answer) return;
   pending_ = false;
   const double now = clock_.now();
+  if (options_.lockstep && options_.wallLatency)  // it arrives in simulated time as late as it took
+    answer->answerTime =
+        pendingSince_ + std::chrono::duration<double>(answer->answerWall - pendingSinceWall_).count();
   const ActionChunk& chunk = answer->output.actions;
   // Latency is measured to the answer itself, not to the tick that picked it up.
   ChunkEvent event{pendingSince_, answer->answerTime, answer->observedStep, step, chunk.horizon, false};
@@ -179,6 +200,8 @@ void ChunkExecutor::integrate(long step) {
   ++status_.inferences;
   if (!answer->error.empty()) ++status_.failures;
   if (!event.accepted && answer->error.empty() && !problem.empty()) ++status_.refused;
+  if (event.accepted) ++status_.validInARow;
+  if (!problem.empty()) status_.validInARow = 0;
   if (event.accepted) {
     status_.lastTiming = answer->output.timing;
     status_.lastLatency = std::chrono::duration<double>(answer->answerWall - pendingSinceWall_).count();
@@ -206,6 +229,8 @@ std::optional<std::string> ChunkExecutor::watchdogReason(double now) const {
 std::optional<JointVector> ChunkExecutor::planned(long step, long tickInStep) {
   if (auto reason = watchdogReason(clock_.now())) {
     setHealth(PolicyHealth::Holding, *reason, step);
+    std::lock_guard lock(mutex_);
+    status_.validInARow = 0;  // a stall breaks the run of valid answers as an error does
     return std::nullopt;
   }
   std::optional<JointVector> action = plan_.actionAt(step);

@@ -29,6 +29,10 @@ struct ExecutorOptions {
   double watchdogSeconds = 1.0;  // longest wait for an answer before holding
   double retrySeconds = 0.25;    // pause after a failed inference before asking again
   bool lockstep = false;         // wait for every inference: simulated time stands still while it runs
+  // Lockstep only: an answer reaches the plan as many rig seconds after its request as it took in wall
+  // seconds, and simulated time never gets ahead of the request's wall time while it is on its way. A slow
+  // or stalled server then costs simulated time as it would cost real time (the watchdog fires in it).
+  bool wallLatency = false;
 };
 
 enum class PolicyHealth {
@@ -56,10 +60,11 @@ struct ExecutorStatus {
   std::string prompt;
   long step = 0;
   long stepsAhead = 0;
-  std::uint64_t inferences = 0;  // answered requests, errors included
-  std::uint64_t refused = 0;     // malformed chunks (wrong shape, NaN)
-  std::uint64_t failures = 0;    // errors: server gone, model threw
-  std::uint64_t heldTicks = 0;   // ticks without an action since the first chunk
+  std::uint64_t inferences = 0;   // answered requests, errors included
+  std::uint64_t refused = 0;      // malformed chunks (wrong shape, NaN)
+  std::uint64_t failures = 0;     // errors: server gone, model threw
+  std::uint64_t heldTicks = 0;    // ticks without an action since the first chunk
+  std::uint64_t validInARow = 0;  // accepted chunks since the last problem or watchdog hold
   InferenceTiming lastTiming;
   // Request to answer in wall seconds: in lockstep, simulated time stands still while the model runs,
   // which must not hide what inference really costs.
@@ -95,6 +100,8 @@ class ChunkExecutor final : public ActionSource {
   void workerMain();
   void request(const ControlInput& input, long step);
   void integrate(long step);
+  void waitInLockstep(long step);
+  bool answerDue(const Answer& answer) const;
   std::optional<JointVector> planned(long step, long tickInStep);
   std::optional<std::string> watchdogReason(double now) const;
   void setHealth(PolicyHealth health, std::string reason, long step);

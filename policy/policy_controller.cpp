@@ -19,6 +19,10 @@ ControlOutput PolicyController::update(const ControlInput& input) {
   output.followerGoal = decision.goal ? std::move(*decision.goal) : input.lastGoal;
   output.inControl = decision.humanInControl ? InControl::Human : InControl::Policy;
   if (proposed) output.proposal = *proposed;
+  if (decision.humanInControl)
+    output.source = PolicySource::Human;
+  else if (decision.goal)
+    output.source = actions_.source();
   if (decision.mirrorLeaders) {
     stepLeaderGoalTowardsFollowers(input);
     output.leaderGoal = leaderGoal_;

@@ -65,6 +65,28 @@ h5::Handle boolType() {
   return type;
 }
 
+// /policy_source: a uint8 enum naming each PolicySource, which h5py reads with its names.
+h5::Handle policySourceType() {
+  h5::Handle type = h5::type(H5Tenum_create(H5T_NATIVE_UINT8));
+  for (PolicySource source :
+       {PolicySource::None, PolicySource::Main, PolicySource::Fallback, PolicySource::Human}) {
+    const auto value = static_cast<std::uint8_t>(source);
+    H5Tenum_insert(type, nameOf(source), &value);
+  }
+  return type;
+}
+
+void appendSources(hid_t dataset, hsize_t oldRows, const std::vector<std::uint8_t>& sources) {
+  hsize_t newDims[1] = {oldRows + sources.size()};
+  h5::check(H5Dset_extent(dataset, newDims), "extend /policy_source");
+  h5::Handle fileSpace = h5::space(H5Dget_space(dataset));
+  hsize_t start[1] = {oldRows}, count[1] = {sources.size()};
+  H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nullptr, count, nullptr);
+  h5::Handle memSpace = h5::space(H5Screate_simple(1, count, nullptr));
+  h5::check(H5Dwrite(dataset, policySourceType(), memSpace, fileSpace, H5P_DEFAULT, sources.data()),
+            "write /policy_source");
+}
+
 void appendFlags(hid_t dataset, hsize_t oldRows, const std::vector<std::int8_t>& flags) {
   hsize_t newDims[1] = {oldRows + flags.size()};
   h5::check(H5Dset_extent(dataset, newDims), "extend dataset");
@@ -146,6 +168,7 @@ void EpisodeLayout::createDatasets() {
   if (!info_.policy.empty()) {
     h5::writeStringAttribute(file, "policy", info_.policy);
     policyAction_ = createExtendible(file, "policy_action", H5T_IEEE_F64LE, {joints}, kStateChunkRows, true);
+    policySource_ = createExtendible(file, "policy_source", policySourceType(), {}, kStateChunkRows, true);
   }
 
   h5::Handle images = h5::group(H5Gcreate2(observations, "images", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
@@ -174,9 +197,11 @@ std::uint64_t EpisodeLayout::append(const std::vector<Observation>& batch) {
   const hsize_t n = batch.size(), j = info_.joints;
   std::vector<double> qpos, qvel, effort, action, stamps, proposed;
   std::vector<std::int8_t> intervention;
+  std::vector<std::uint8_t> sources;
   qpos.reserve(n * j);
   for (const Observation& obs : batch) {
     intervention.push_back(obs.intervention ? 1 : 0);
+    sources.push_back(static_cast<std::uint8_t>(obs.policySource));
     if (obs.policyAction.size() == j)
       proposed.insert(proposed.end(), obs.policyAction.begin(), obs.policyAction.end());
     else
@@ -200,6 +225,7 @@ std::uint64_t EpisodeLayout::append(const std::vector<Observation>& batch) {
   appendRows(timestamp_, rows_, n, 0, stamps.data());
   appendFlags(intervention_, rows_, intervention);
   if (policyAction_.valid()) appendRows(policyAction_, rows_, n, j, proposed.data());
+  if (policySource_.valid()) appendSources(policySource_, rows_, sources);
   rows_ += n;
   return bytes;
 }

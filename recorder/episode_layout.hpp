@@ -10,6 +10,8 @@
 //   /timestamp                         [T] float64, measured seconds since the first tick
 //   /intervention                      [T] bool (h5py's enum), a human had control of the followers
 //   /policy_action                     [T, J] float64, policy runs only: the policy's proposal (NaN: none)
+//   /policy_source                     [T] uint8 enum (h5py's enum: none 0, main 1, fallback 2, human 3),
+//                                      policy runs only: what produced /action (none: the followers held)
 //   /compress_len                      [cameras, T] float32, JPEG storage only: each frame's byte length
 //   root attributes: sim, task, fps, rig_name, rig_config, software_version, start_time, complete, ...
 #pragma once
@@ -53,7 +55,7 @@ class EpisodeLayout {
   EpisodeInfo info_;
   h5::Handle file_;  // declared before the datasets: closed after every one of them
   h5::Handle qpos_, qvel_, effort_, action_, timestamp_, intervention_;
-  h5::Handle policyAction_;  // policy runs only
+  h5::Handle policyAction_, policySource_;  // policy runs only
   std::vector<h5::Handle> images_, imageTimestamps_;
   h5::Handle compressLength_;        // JPEG storage: [cameras, T] float32 lengths, as ALOHA writes them
   std::vector<hsize_t> paddedSize_;  // JPEG storage: current row width per camera

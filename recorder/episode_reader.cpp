@@ -233,6 +233,50 @@ std::vector<double> EpisodeReader::readDoubles(const std::string& name) const {
   return values;
 }
 
+std::vector<PolicySource> EpisodeReader::readPolicySources() const {
+  const char* name = "/policy_source";
+  if (H5Lexists(file_, "policy_source", H5P_DEFAULT) <= 0) return {};
+  unsigned long long ticks = 0;  // /action's rows
+  if (h5::Handle action = h5::dataset(H5Dopen2(file_, "action", H5P_DEFAULT)); action.valid()) try {
+      if (auto shape = h5::datasetInfo(action).shape; !shape.empty()) ticks = shape[0];
+    } catch (const h5::Error&) {
+    }
+  h5::Handle ds = h5::dataset(H5Dopen2(file_, name, H5P_DEFAULT));
+  if (!ds.valid()) throw RecorderError(path_ + ": " + name + " is not a dataset");
+  h5::DatasetInfo info;
+  try {
+    info = h5::datasetInfo(ds);
+  } catch (const h5::Error& e) {
+    throw RecorderError(path_ + ": " + name + ": " + e.what());
+  }
+  if ((info.kind != H5T_INTEGER && info.kind != H5T_ENUM) || info.shape.size() != 1 || info.shape[0] != ticks)
+    throw RecorderError(path_ + ": " + name + " is " + info.describe() + ", expected [" +
+                        std::to_string(ticks) + "] sources like /action's rows");
+  std::vector<int> values(static_cast<std::size_t>(info.elements));
+  if (info.kind == H5T_ENUM) {
+    // HDF5 converts an enum only to an enum: read it as its own (native) type, whatever names it carries.
+    if (info.elementBytes != 1) throw RecorderError(path_ + ": " + name + " is not a 1-byte enum");
+    h5::Handle fileType = h5::type(H5Dget_type(ds));
+    h5::Handle memType = h5::type(H5Tget_native_type(fileType, H5T_DIR_ASCEND));
+    std::vector<std::uint8_t> raw(values.size());
+    if (!raw.empty() && H5Dread(ds, memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0)
+      throw RecorderError(path_ + ": cannot read " + name + " (damaged)");
+    values.assign(raw.begin(), raw.end());
+  } else if (!values.empty() &&
+             H5Dread(ds, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0) {
+    throw RecorderError(path_ + ": cannot read " + name + " (damaged)");
+  }
+  std::vector<PolicySource> sources;
+  sources.reserve(values.size());
+  for (std::size_t t = 0; t < values.size(); ++t) {
+    if (values[t] < 0 || values[t] > static_cast<int>(PolicySource::Human))
+      throw RecorderError(path_ + ": " + name + " holds " + std::to_string(values[t]) + " at tick " +
+                          std::to_string(t) + ": not none (0), main (1), fallback (2) or human (3)");
+    sources.push_back(static_cast<PolicySource>(values[t]));
+  }
+  return sources;
+}
+
 Image EpisodeReader::readFrame(const std::string& camera, std::size_t tick) const {
   const std::string name = "/observations/images/" + camera;
   h5::Handle ds = h5::dataset(H5Dopen2(file_, name.c_str(), H5P_DEFAULT));

@@ -70,6 +70,9 @@ class EpisodeReader {
   EpisodeSummary summary() const;  // never throws for a damaged file: see EpisodeSummary::problem
   std::vector<double> readDoubles(const std::string& dataset) const;  // flattened, row-major
   Image readFrame(const std::string& camera, std::size_t tick) const;
+  // /policy_source, one per tick (empty when the file has none: older recordings, or not a policy run).
+  // Throws RecorderError when it is not [ticks] integers, or holds a value that names no source.
+  std::vector<PolicySource> readPolicySources() const;
   std::string rigConfigText() const;
   long long file() const { return file_; }
 
