@@ -52,6 +52,7 @@ json qualityJson(const EpisodeQuality& q) {
     json& cam = j["cameras"][c.name] = json::object();
     if (c.repeatedShare) cam["repeated_share"] = *c.repeatedShare;
     if (c.maxFrameAge) cam["max_frame_age_s"] = *c.maxFrameAge;
+    if (c.expectedRepeatedShare) cam["expected_repeated_share"] = *c.expectedRepeatedShare;
   }
   return j;
 }
@@ -69,7 +70,9 @@ EpisodeQuality qualityFromJson(const json& j) {
       field = j.at(name).get<typename Field::value_type>();
   });
   for (const auto& [name, cam] : j.at("cameras").items()) {
-    CameraQuality c{name, std::nullopt, std::nullopt};
+    CameraQuality c{name, std::nullopt, std::nullopt, std::nullopt};
+    if (cam.contains("expected_repeated_share"))
+      c.expectedRepeatedShare = cam.at("expected_repeated_share").get<double>();
     if (cam.contains("repeated_share")) c.repeatedShare = cam.at("repeated_share").get<double>();
     if (cam.contains("max_frame_age_s")) c.maxFrameAge = cam.at("max_frame_age_s").get<double>();
     q.cameras.push_back(c);

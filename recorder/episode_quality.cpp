@@ -142,7 +142,9 @@ void measureRate(const Series& s, EpisodeQuality& q) {
 
 void measureCameras(const Series& s, EpisodeQuality& q) {
   for (const auto& [camera, capture] : s.captureTimes) {
-    CameraQuality c{camera, std::nullopt, std::nullopt};
+    CameraQuality c{camera, std::nullopt, std::nullopt, std::nullopt};
+    for (const CameraConfig& config : s.haveRig&& s.fps > 0 ? s.rig.cameras : std::vector<CameraConfig>{})
+      if (config.name == camera) c.expectedRepeatedShare = std::max(0.0, 1.0 - config.fps / s.fps);
     if (capture.size() >= 2) {
       std::size_t repeated = 0;
       for (std::size_t k = 1; k < capture.size(); ++k)

@@ -20,6 +20,9 @@ struct CameraQuality {
   std::string name;
   std::optional<double> repeatedShare;  // ticks that reused the previous tick's frame, 0..1
   std::optional<double> maxFrameAge;    // seconds between a frame's capture and the tick that recorded it
+  // The share a camera slower than the recording repeats anyway (1 - camera fps / episode fps, from the
+  // stored rig file): a 30 fps camera in a 50 Hz take repeats 40% of its frames and is fine.
+  std::optional<double> expectedRepeatedShare;
 };
 
 struct EpisodeQuality {

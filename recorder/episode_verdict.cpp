@@ -51,8 +51,9 @@ void judgeCameras(const EpisodeQuality& q, const QualityThresholds& t, Judgement
   for (const CameraQuality& c : q.cameras) {
     if (c.repeatedShare && *c.repeatedShare > t.badRepeated)
       j.bad("camera " + c.name + " frozen: " + percent(*c.repeatedShare) + " of frames repeated");
-    else if (c.repeatedShare && *c.repeatedShare > t.checkRepeated)
-      j.check("camera " + c.name + " repeated " + percent(*c.repeatedShare) + " of frames");
+    else if (c.repeatedShare && *c.repeatedShare - c.expectedRepeatedShare.value_or(0) > t.checkRepeated)
+      j.check("camera " + c.name + " repeated " + percent(*c.repeatedShare) + " of frames" +
+              (c.expectedRepeatedShare ? " (" + percent(*c.expectedRepeatedShare) + " expected)" : ""));
     if (c.maxFrameAge && *c.maxFrameAge > t.checkFrameAge)
       j.check("camera " + c.name + " frame " + fixed(*c.maxFrameAge, 2) + " s old");
   }
@@ -108,6 +109,8 @@ void writeQuality(long long file, const EpisodeQuality& q) {
   for (const CameraQuality& c : q.cameras) {
     if (c.repeatedShare) h5::writeDoubleAttribute(group, "repeated_share:" + c.name, *c.repeatedShare);
     if (c.maxFrameAge) h5::writeDoubleAttribute(group, "max_frame_age_s:" + c.name, *c.maxFrameAge);
+    if (c.expectedRepeatedShare)
+      h5::writeDoubleAttribute(group, "expected_repeated_share:" + c.name, *c.expectedRepeatedShare);
   }
 }
 
@@ -123,7 +126,7 @@ herr_t collectAttribute(hid_t, const char* name, const H5A_info_t*, void* out) {
 CameraQuality& cameraNamed(EpisodeQuality& q, const std::string& name) {
   for (CameraQuality& c : q.cameras)
     if (c.name == name) return c;
-  return q.cameras.emplace_back(CameraQuality{name, std::nullopt, std::nullopt});
+  return q.cameras.emplace_back(CameraQuality{name, std::nullopt, std::nullopt, std::nullopt});
 }
 
 }  // namespace
@@ -154,6 +157,8 @@ std::optional<EpisodeQuality> readStoredQuality(long long file) {
     for (const std::string& name : names) {
       if (name.starts_with("repeated_share:")) cameraNamed(q, name.substr(15)).repeatedShare = number(name);
       if (name.starts_with("max_frame_age_s:")) cameraNamed(q, name.substr(16)).maxFrameAge = number(name);
+      if (name.starts_with("expected_repeated_share:"))
+        cameraNamed(q, name.substr(24)).expectedRepeatedShare = number(name);
     }
   } catch (const h5::Error&) {
     return std::nullopt;  // damaged: measured again from the datasets

@@ -23,15 +23,14 @@ using namespace flywheel::testing;
 namespace {
 
 // One follower with a joint and a gripper, two tiny cameras; `extra` appends rig file sections.
-std::string rigYaml(const std::string& extra = "") {
+std::string rigYaml(const std::string& extra = "", int topFps = 50) {
+  const std::string view = ", view: {position: [0, 0, 1], look_at: [0.3, 0, 0]}}\n";
   return "name: q\ncontrol_rate_hz: 50\narms:\n"
          "  - {name: f, role: follower, bus: sim, joints: [{name: waist, id: 1, min: -3, max: 3},\n"
          "                                                {name: gripper, id: 2, min: 0, max: 1}]}\n"
-         "cameras:\n  - {name: top, source: sim, width: 16, height: 16, fps: 50, view: {position: [0, 0, 1], "
-         "look_at: [0.3, 0, 0]}}\n"
-         "  - {name: wrist, source: sim, width: 16, height: 16, fps: 50, view: {position: [0, 0, 1], "
-         "look_at: [0.3, 0, 0]}}\n" +
-         extra;
+         "cameras:\n  - {name: top, source: sim, width: 16, height: 16, fps: " +
+         std::to_string(topFps) + view + "  - {name: wrist, source: sim, width: 16, height: 16, fps: 50" +
+         view + extra;
 }
 
 // What each tick holds; the defaults are a still, steady 50 Hz take with fresh frames.
@@ -165,6 +164,22 @@ class QualityTest : public QObject {
     QVERIFY(hasReason(v, "camera top frozen: 98% of frames repeated"));
     QVERIFY(hasReason(v, "camera top frame 9.80 s old"));
     QVERIFY(!hasReason(v, "wrist"));
+  }
+
+  // A 25 fps camera in a 50 Hz take repeats every other frame by design; a 50 fps one should not.
+  void slowCameraRepeatsAreExpected() {
+    Take take;
+    take.capture = [](std::size_t k, double) { return 100.0 + 0.04 * static_cast<double>(k / 2); };
+    take.rig = rigYaml("", 25);
+    QTemporaryDir dir;
+    const EpisodeQuality slow = measureEpisode(write(dir, "slow.hdf5", take));
+    QVERIFY(std::abs(*camera(slow, "top").repeatedShare - 250.0 / 499.0) < 1e-9);
+    QCOMPARE(*camera(slow, "top").expectedRepeatedShare, 0.5);
+    QCOMPARE(judge(slow, {}).verdict, Verdict::Good);
+    take.rig = rigYaml("", 50);
+    const QualityVerdict v = judge(measureEpisode(write(dir, "fast.hdf5", take)), {});
+    QCOMPARE(v.verdict, Verdict::Check);
+    QVERIFY(hasReason(v, "camera top repeated 50% of frames (0% expected)"));
   }
 
   // Still for 2 s, a joint held 0.5 rad away from ticks 100 to 399, still again for 2 s; the gripper opens

@@ -112,6 +112,7 @@ struct ListOptions {
   std::string folder;
   bool unlabelled = false, failed = false;
   std::string taskContains;
+  bool why = false;  // print each episode's verdict reasons under it
 };
 
 struct ExportOptions {

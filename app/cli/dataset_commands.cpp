@@ -177,8 +177,8 @@ int runLabel(const LabelOptions& options) {
 int runList(const ListOptions& options) {
   DatasetFolder dataset(options.folder);
   std::vector<EpisodeEntry> entries = scanDataset(dataset);
-  std::printf("%-18s %-10s %8s %7s %-7s %4s %4s  %s\n", "episode", "status", "seconds", "ticks", "success",
-              "segs", "int", "task");
+  std::printf("%-18s %-10s %-7s %8s %7s %-7s %4s %4s  %s\n", "episode", "status", "verdict", "seconds",
+              "ticks", "success", "segs", "int", "task");
   std::size_t shown = 0;
   for (const EpisodeEntry& e : entries) {
     if (options.unlabelled && e.labelled()) continue;
@@ -186,8 +186,13 @@ int runList(const ListOptions& options) {
     if (!options.taskContains.empty() && e.task.find(options.taskContains) == std::string::npos) continue;
     std::string text = readable(e.status) ? e.task : e.problem;
     if (readable(e.status) && !e.problem.empty()) text += " [" + e.problem + "]";  // a take cut short
-    std::printf("%-18s %-10s %8.2f %7zu %-7s %4zu %4d  %s\n", e.file.c_str(), nameOf(e.status), e.duration,
-                e.ticks, successText(e.success).c_str(), e.segments, e.interventions, text.c_str());
+    const bool judged = e.quality || !e.verdictReasons.empty();  // "-": not measured (unreadable files)
+    std::printf("%-18s %-10s %-7s %8.2f %7zu %-7s %4zu %4d  %s\n", e.file.c_str(), nameOf(e.status),
+                judged ? nameOf(e.verdict) : "-", e.duration, e.ticks, successText(e.success).c_str(),
+                e.segments, e.interventions, text.c_str());
+    if (options.why)
+      for (const std::string& reason : e.verdictReasons)
+        std::printf("    %s\n", reason.c_str());
     ++shown;
   }
   std::printf("%zu of %zu episodes\n", shown, entries.size());

@@ -134,6 +134,7 @@ int main(int argc, char** argv) {
   listCmd->add_flag("--unlabelled", list.unlabelled, "Only episodes without a task or a success flag");
   listCmd->add_flag("--failed", list.failed, "Only failed episodes");
   listCmd->add_option("--task-contains", list.taskContains, "Only episodes whose task contains this text");
+  listCmd->add_flag("--why", list.why, "Print why each episode is judged check or bad under its row");
 
   std::string renameFolder, renameFrom, renameTo;
   auto* renameCmd = cli.add_subcommand("rename-task", "Rename a task across every episode of a dataset.");
