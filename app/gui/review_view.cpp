@@ -21,6 +21,7 @@
 #include "app/gui/train_dialog.hpp"
 #include "recorder/dataset_index.hpp"
 #include "recorder/recording_mark.hpp"
+#include "recorder/trims.hpp"
 
 namespace flywheel::gui {
 
@@ -49,9 +50,9 @@ void ReviewView::buildUi() {
   auto* browser = new QWidget(splitter);
   auto* browserLayout = new QVBoxLayout(browser);
   browserLayout->setContentsMargins(0, 0, 0, 0);
-  episodes_ = new QTableWidget(0, 8, browser);
+  episodes_ = new QTableWidget(0, 9, browser);
   episodes_->setHorizontalHeaderLabels(
-      {"#", "Status", "Seconds", "Task", "Success", "Labelled", "Segments", "Interventions"});
+      {"#", "Status", "Seconds", "Task", "Success", "Labelled", "Segments", "Interventions", "Verdict"});
   episodes_->verticalHeader()->setVisible(false);
   episodes_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   episodes_->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -61,10 +62,14 @@ void ReviewView::buildUi() {
   auto* reload = new QPushButton("Reload the dataset", browser);
   trainButton_ = new QPushButton("Train…", browser);
   trainButton_->setToolTip("Train a policy on the selected episodes (Shift or Ctrl+click selects several)");
+  trimIdleButton_ = new QPushButton("Trim idle", browser);
+  trimIdleButton_->setToolTip("Trim the idle head and tail (no joint moving) of the selected episodes");
   browserLayout->addWidget(new QLabel(QString("<b>Episodes</b> in %1").arg(q(dataset_.path())), browser));
+  browserLayout->addWidget(makeVerdictFilter(browser));
   browserLayout->addWidget(episodes_, 1);
   auto* browserButtons = new QHBoxLayout();
   browserButtons->addWidget(reload);
+  browserButtons->addWidget(trimIdleButton_);
   browserButtons->addWidget(trainButton_);
   browserLayout->addLayout(browserButtons);
 
@@ -87,7 +92,8 @@ void ReviewView::buildUi() {
   timeline_ = new SegmentTimeline(player);
   playerLayout->addWidget(
       new QLabel("Language segments: drag on the timeline to add one, drag to move or resize, "
-                 "double-click to edit, Delete to remove",
+                 "double-click to edit, Delete to remove. Drag the yellow ends to trim; right-click "
+                 "human control to split it or mark recovery/correction",
                  player));
   playerLayout->addWidget(timeline_);
   segmentText_ = new QLineEdit(player);
@@ -119,6 +125,7 @@ void ReviewView::buildUi() {
   connect(reload, &QPushButton::clicked, this, &ReviewView::reloadEpisodes);
   connect(episodes_, &QTableWidget::itemSelectionChanged, this, &ReviewView::selectionChanged);
   connect(trainButton_, &QPushButton::clicked, this, &ReviewView::openTrainDialog);
+  connect(trimIdleButton_, &QPushButton::clicked, this, &ReviewView::trimIdleSelected);
   connect(scrubber_, &QSlider::valueChanged, this, &ReviewView::seek);
   connect(playButton_, &QPushButton::clicked, this, &ReviewView::togglePlay);
   connect(&player_, &QTimer::timeout, this, [this] {
@@ -126,6 +133,7 @@ void ReviewView::buildUi() {
     scrubber_->setValue(scrubber_->value() + 1);
   });
   connect(timeline_, &SegmentTimeline::segmentsEdited, this, [this] { remember(); });
+  connect(timeline_, &SegmentTimeline::trimEdited, this, [this] { remember(); });
   connect(timeline_, &SegmentTimeline::seekRequested, this, [this](double seconds) {
     if (summary_.fps > 0) scrubber_->setValue(static_cast<int>(std::lround(seconds * summary_.fps)));
   });
@@ -186,6 +194,7 @@ void ReviewView::reloadEpisodes() {
     episodes_->setItem(row, 6,
                        new SortableItem(QString::number(e.segments), static_cast<double>(e.segments)));
     episodes_->setItem(row, 7, new SortableItem(QString::number(e.interventions), e.interventions));
+    episodes_->setItem(row, kVerdictColumn, verdictItem(e));
     if (e.status != EpisodeStatus::Complete)
       for (int c = 0; c < episodes_->columnCount(); ++c)
         episodes_->item(row, c)->setForeground(e.status == EpisodeStatus::Damaged ? QColor(200, 50, 50)
@@ -196,6 +205,7 @@ void ReviewView::reloadEpisodes() {
   episodes_->setSortingEnabled(true);
   episodes_->sortItems(0, Qt::AscendingOrder);
   episodes_->resizeColumnsToContents();
+  applyVerdictFilter();
   if (path_.isEmpty() && episodes_->rowCount() > 0) episodes_->selectRow(0);  // something to look at at once
   selectionChanged();
 }
@@ -207,6 +217,7 @@ void ReviewView::selectionChanged() {
   for (const QModelIndex& row : rows)
     complete |= episodes_->item(row.row(), 0)->data(kStatusRole).toInt() == int(EpisodeStatus::Complete);
   trainButton_->setEnabled(complete);
+  trimIdleButton_->setEnabled(complete);
   if (rows.isEmpty()) return;
   const int current = episodes_->currentRow();
   const int row =
@@ -286,6 +297,7 @@ bool ReviewView::openEpisode(const QString& path) {
   const double duration = summary_.fps > 0 ? static_cast<double>(summary_.ticks) / summary_.fps : 0.0;
   timeline_->setEpisode(duration, saved_.segments, interventions);
   plot_->setData(std::move(qpos), summary_.joints);
+  showIdle();
   player_.setInterval(summary_.fps > 0 ? static_cast<int>(1000.0 / summary_.fps) : 20);
   scrubber_->setRange(0, std::max<int>(0, static_cast<int>(summary_.ticks) - 1));
   showLabels(saved_);
@@ -305,6 +317,8 @@ EpisodeLabels ReviewView::labels() const {
   for (const QString& tag : tags_->text().split(',', Qt::SkipEmptyParts))
     labels.tags.push_back(tag.trimmed().toStdString());
   labels.segments = timeline_->segments();
+  labels.trimStart = timeline_->trimStart();
+  labels.trimEnd = timeline_->trimEnd();
   return labels;
 }
 
@@ -318,6 +332,7 @@ void ReviewView::showLabels(const EpisodeLabels& labels) {
     tags << q(tag);
   tags_->setText(tags.join(", "));
   if (timeline_->segments() != labels.segments) timeline_->setSegments(labels.segments);
+  timeline_->setTrim(labels.trimStart, labels.trimEnd);
   showing_ = false;
 }
 
@@ -338,6 +353,10 @@ bool ReviewView::save() {
   EpisodeLabels edited = labels();
   const double duration = summary_.fps > 0 ? static_cast<double>(summary_.ticks) / summary_.fps : 0.0;
   if (std::string problem = validateSegments(edited.segments, duration); !problem.empty()) {
+    Q_EMIT message(QString("Not saved: %1").arg(q(problem)));
+    return false;
+  }
+  if (std::string problem = validateTrim(edited, trimmableDuration(summary_)); !problem.empty()) {
     Q_EMIT message(QString("Not saved: %1").arg(q(problem)));
     return false;
   }

@@ -2,6 +2,7 @@
 // speed with every camera, the joints and the playhead, and label it: task, success, notes, tags and
 // language segments on the timeline. Unsaved edits can be undone; a save is crash-safe. Several episodes
 // can be selected: Train… trains a policy on them (TrainDialog) and policyTrained offers the result.
+// Trim marks are set on the timeline or by Trim idle for the selected episodes (review_trims.cpp).
 #pragma once
 
 #include <QComboBox>
@@ -50,6 +51,10 @@ class ReviewView : public QWidget {
   TrainDialog* trainDialog() const;      // the one open, if any
   QStringList selectedEpisodes() const;  // files of the selected rows a training set may read, in order
   void openTrainDialog();
+  QPushButton* trimIdleButton() const { return trimIdleButton_; }
+  // Trims the idle head and tail of the selected episodes: the open one as an edit (undo, then save),
+  // the others saved at once. Returns how many were trimmed; says why for each one that was not.
+  int trimIdleSelected();
 
  Q_SIGNALS:
   void message(const QString& text);
@@ -90,6 +95,7 @@ class ReviewView : public QWidget {
   QPushButton* saveButton_ = nullptr;
   QPushButton* undoButton_ = nullptr;
   QPushButton* trainButton_ = nullptr;
+  QPushButton* trimIdleButton_ = nullptr;
   QPointer<TrainDialog> trainDialog_;
   QTimer player_;
 };
