@@ -17,3 +17,6 @@ xvfb-run -a -s "-screen 0 1920x1080x24" "$flywheel" gui --rig "$rig" --out "$dat
 tests=$(dirname "$flywheel")/../tests
 FLYWHEEL_SCREENSHOT_DIR=$(realpath "$out") xvfb-run -a -s "-screen 0 1920x1080x24" \
   "$tests/test_gui" runsAPolicyAndTakesOver >/dev/null
+# Review with trim marks and a takeover split into recovery and correction, from its GUI test.
+FLYWHEEL_SCREENSHOT_DIR=$(realpath "$out") xvfb-run -a -s "-screen 0 1920x1080x24" \
+  "$tests/test_review_trims" humanControlIsSplitIntoRecoveryAndCorrection >/dev/null
