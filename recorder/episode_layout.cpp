@@ -118,7 +118,8 @@ std::string isoTimeNow() {
 
 }  // namespace
 
-EpisodeLayout::EpisodeLayout(h5::Handle file, const EpisodeInfo& info) : info_(info), file_(std::move(file)) {
+EpisodeLayout::EpisodeLayout(h5::Handle file, const EpisodeInfo& info, JointPrecision precision)
+    : info_(info), precision_(precision), file_(std::move(file)) {
   writeRootAttributes();
   createDatasets();
 }
@@ -157,17 +158,18 @@ void EpisodeLayout::createDatasets() {
   hid_t file = file_;
   const hsize_t joints = info_.joints;
   const bool jpeg = info_.imageStorage == ImageStorage::Jpeg;
+  const hid_t number = precision_ == JointPrecision::Float32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
   h5::Handle observations =
       h5::group(H5Gcreate2(file, "observations", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  qpos_ = createExtendible(observations, "qpos", H5T_IEEE_F64LE, {joints}, kStateChunkRows, true);
-  qvel_ = createExtendible(observations, "qvel", H5T_IEEE_F64LE, {joints}, kStateChunkRows, true);
-  effort_ = createExtendible(observations, "effort", H5T_IEEE_F64LE, {joints}, kStateChunkRows, true);
-  action_ = createExtendible(file, "action", H5T_IEEE_F64LE, {joints}, kStateChunkRows, true);
+  qpos_ = createExtendible(observations, "qpos", number, {joints}, kStateChunkRows, true);
+  qvel_ = createExtendible(observations, "qvel", number, {joints}, kStateChunkRows, true);
+  effort_ = createExtendible(observations, "effort", number, {joints}, kStateChunkRows, true);
+  action_ = createExtendible(file, "action", number, {joints}, kStateChunkRows, true);
   timestamp_ = createExtendible(file, "timestamp", H5T_IEEE_F64LE, {}, kStateChunkRows, true);
   intervention_ = createExtendible(file, "intervention", boolType(), {}, kStateChunkRows, true);
   if (!info_.policy.empty()) {
     h5::writeStringAttribute(file, "policy", info_.policy);
-    policyAction_ = createExtendible(file, "policy_action", H5T_IEEE_F64LE, {joints}, kStateChunkRows, true);
+    policyAction_ = createExtendible(file, "policy_action", number, {joints}, kStateChunkRows, true);
     policySource_ = createExtendible(file, "policy_source", policySourceType(), {}, kStateChunkRows, true);
   }
 

@@ -3,7 +3,7 @@
 // EpisodeWriter (recorder/episode_writer.hpp) creates the file, drives this from its writer thread and
 // decides when the file is flushed.
 //
-//   /observations/qpos, qvel, effort   [T, J] float64
+//   /observations/qpos, qvel, effort   [T, J] float64 (float32 in exports that ask for ALOHA's own type)
 //   /observations/images/<camera>      [T, H, W, 3] uint8 (RGB)
 //   /observations/image_timestamps/<camera> [T] float64, capture time of the frame used at tick t
 //   /action                            [T, J] float64
@@ -28,11 +28,15 @@ namespace flywheel {
 
 struct EpisodeLabels;
 
+// The file type of the joint datasets (qpos, qvel, effort, action, policy_action). Recordings keep
+// float64; ALOHA's recorder stores float32 (h5py's default), which exports may ask for.
+enum class JointPrecision { Float64, Float32 };
+
 class EpisodeLayout {
  public:
   // Takes the freshly created, empty file and writes the opening attributes and every (empty) dataset.
   // Throws h5::Error; the file is closed with this object.
-  EpisodeLayout(h5::Handle file, const EpisodeInfo& info);
+  EpisodeLayout(h5::Handle file, const EpisodeInfo& info, JointPrecision precision = JointPrecision::Float64);
 
   // Appends one row per observation to every dataset (images first). Returns the bytes handed to HDF5,
   // after JPEG encoding. Throws h5::Error.
@@ -53,6 +57,7 @@ class EpisodeLayout {
   void appendJpegFrames(std::size_t camera, const std::vector<Observation>& batch, std::uint64_t& bytes);
 
   EpisodeInfo info_;
+  JointPrecision precision_;
   h5::Handle file_;  // declared before the datasets: closed after every one of them
   h5::Handle qpos_, qvel_, effort_, action_, timestamp_, intervention_;
   h5::Handle policyAction_, policySource_;  // policy runs only
