@@ -121,10 +121,30 @@ struct ExportOptions {
   std::string out;  // empty: standard output
 };
 
+// `flywheel export`: a curated training set (see app/cli/export_command.cpp).
+struct CuratedExportOptions {
+  std::vector<std::string> data;  // dataset folders or episode files
+  std::string out;
+  std::string format;  // aloha or openpi
+  bool force = false;  // replace an existing non-empty DIR
+  std::vector<std::string> tasks, outcomes, verdicts, tags, operators;
+  bool labelled = false;
+  std::string kind = "any";  // any, demonstration or policy-run
+  double valFraction = 0.1;
+  unsigned seed = 0;
+  bool jpeg = false;
+  int jpegQuality = 90;
+  std::size_t length = 0;  // 0: as recorded (trimmed)
+  bool float32 = false;
+  std::vector<std::string> cameras;  // FROM=TO renames
+  std::string commandLine;           // for the manifest
+};
+
 int runLabel(const LabelOptions& options);
 int runList(const ListOptions& options);
 int runRenameTask(const std::string& folder, const std::string& from, const std::string& to);
 int runExportManifest(const ExportOptions& options);
+int runCuratedExport(const CuratedExportOptions& options);
 int runRecord(const RecordOptions& options);
 int runDevices(double watchSeconds);
 int runEmulate(const EmulateOptions& options);

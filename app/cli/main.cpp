@@ -153,6 +153,47 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"json", "csv"}));
   exportCmd->add_option("--out", exportOptions.out, "File to write (default: standard output)");
 
+  CuratedExportOptions curated;
+  auto* curatedCmd = cli.add_subcommand(
+      "export", "Write a training set: chosen episodes, trims applied, train/val split, a manifest.");
+  curatedCmd->add_option("--data", curated.data, "Dataset folder or episode file (repeat for more)")
+      ->required()
+      ->allow_extra_args(false);
+  curatedCmd->add_option("--out", curated.out, "The export folder (built beside it, renamed at the end)")
+      ->required();
+  curatedCmd->add_option("--format", curated.format, "aloha (ACT's loader) or openpi (its ALOHA converter)")
+      ->required();
+  curatedCmd->add_flag("--force", curated.force, "Replace an existing, non-empty --out folder");
+  curatedCmd->add_option("--task", curated.tasks, "Only this task (repeat: any of them)")
+      ->allow_extra_args(false);
+  curatedCmd->add_flag("--labelled", curated.labelled, "Only episodes with a task and a success flag");
+  curatedCmd->add_option("--outcome", curated.outcomes, "success, failure or unknown (repeat: any of them)")
+      ->allow_extra_args(false);
+  curatedCmd->add_option("--verdict", curated.verdicts, "good, check or bad (repeat: any of them)")
+      ->allow_extra_args(false);
+  curatedCmd->add_option("--tag", curated.tags, "Only episodes with this tag (repeat: all of them)")
+      ->allow_extra_args(false);
+  curatedCmd->add_option("--operator", curated.operators, "Only this operator (repeat: any of them)")
+      ->allow_extra_args(false);
+  curatedCmd->add_option("--kind", curated.kind, "any, demonstration or policy-run")->capture_default_str();
+  curatedCmd->add_option("--val-fraction", curated.valFraction, "Share of the episodes for validation")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  curatedCmd->add_option("--seed", curated.seed, "Seed of the train/validation split")->capture_default_str();
+  curatedCmd->add_flag("--jpeg", curated.jpeg, "Frames as JPEG rows, encoded for the format's decoder");
+  curatedCmd->add_option("--jpeg-quality", curated.jpegQuality, "JPEG quality")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 100));
+  curatedCmd
+      ->add_option("--length", curated.length,
+                   "Every episode this many ticks: cut, or padded holding the last frame and action")
+      ->check(CLI::Range(1, 10000000));
+  curatedCmd->add_flag("--float32", curated.float32, "Joint datasets in float32, as ALOHA stores them");
+  curatedCmd->add_option("--camera", curated.cameras, "FROM=TO: export camera FROM as TO (repeat)")
+      ->allow_extra_args(false);
+  for (int i = 0; i < argc; ++i)
+    curated.commandLine += (i ? " " : "") + std::string(argv[i]);
+
   RunOptions run;
   auto* runCmd =
       cli.add_subcommand("run", "Run a policy on the rig, take over with the leader arm or a key.");
@@ -290,6 +331,7 @@ int main(int argc, char** argv) {
     if (*listCmd) return runList(list);
     if (*renameCmd) return runRenameTask(renameFolder, renameFrom, renameTo);
     if (*exportCmd) return runExportManifest(exportOptions);
+    if (*curatedCmd) return runCuratedExport(curated);
     if (*emulateCmd) return runEmulate(emulate);
     if (*calibrateCmd) return runCalibrate(calibrate);
     if (*demo) return runDemo(demoRig, demoOut);
