@@ -120,6 +120,7 @@ std::optional<JointVector> ChunkExecutor::nextAction(const ControlInput& input) 
     return std::nullopt;
   }
   integrate(step);
+  keepToWallTimeDuringOutage();
   const double latencySteps = status().latencyEstimate / options_.stepSeconds;
   if (!pending_ && clock_.now() >= retryAt_ && plan_.wantsInference(step, latencySteps)) request(input, step);
   if (options_.lockstep && pending_) waitInLockstep(step);
@@ -139,6 +140,14 @@ void ChunkExecutor::waitInLockstep(long step) {
   }
   lock.unlock();
   integrate(step);
+}
+
+// Wall-latency lockstep during an outage: simulated time since it began may not pass wall time's.
+void ChunkExecutor::keepToWallTimeDuringOutage() const {
+  if (!options_.lockstep || !options_.wallLatency || lastProblem_.empty()) return;
+  const auto rigElapsed = std::chrono::duration<double>(clock_.now() - problemSince_);
+  std::this_thread::sleep_until(problemSinceWall_ +
+                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(rigElapsed));
 }
 
 // Wall-latency lockstep: an answer is taken once simulated time has caught up with its wall latency.
@@ -192,6 +201,10 @@ void ChunkExecutor::integrate(long step) {
     plan_.add(chunk, answer->observedStep, step);
     event.accepted = true;
     everAccepted_ = true;
+  }
+  if (lastProblem_.empty() && !problem.empty()) {
+    problemSince_ = now;
+    problemSinceWall_ = std::chrono::steady_clock::now();
   }
   lastProblem_ = problem;
   if (!problem.empty()) retryAt_ = now + options_.retrySeconds;

@@ -31,7 +31,9 @@ struct ExecutorOptions {
   bool lockstep = false;         // wait for every inference: simulated time stands still while it runs
   // Lockstep only: an answer reaches the plan as many rig seconds after its request as it took in wall
   // seconds, and simulated time never gets ahead of the request's wall time while it is on its way. A slow
-  // or stalled server then costs simulated time as it would cost real time (the watchdog fires in it).
+  // or stalled server then costs simulated time as it would cost real time (the watchdog fires in it), and
+  // so does an outage: while answers are errors, simulated time runs no faster than wall time (a client's
+  // reconnection back-off is wall time).
   bool wallLatency = false;
 };
 
@@ -101,6 +103,7 @@ class ChunkExecutor final : public ActionSource {
   void request(const ControlInput& input, long step);
   void integrate(long step);
   void waitInLockstep(long step);
+  void keepToWallTimeDuringOutage() const;
   bool answerDue(const Answer& answer) const;
   std::optional<JointVector> planned(long step, long tickInStep);
   std::optional<std::string> watchdogReason(double now) const;
@@ -118,8 +121,10 @@ class ChunkExecutor final : public ActionSource {
   double pendingSince_ = 0.0;
   std::chrono::steady_clock::time_point pendingSinceWall_;
   double retryAt_ = 0.0;
-  std::string lastProblem_;  // the newest answer's error or refusal; cleared by a valid chunk
-  long discardBefore_ = 0;   // answers to requests from before a pause are stale
+  std::string lastProblem_;    // the newest answer's error or refusal; cleared by a valid chunk
+  double problemSince_ = 0.0;  // when lastProblem_ began (rig clock, and wall clock)
+  std::chrono::steady_clock::time_point problemSinceWall_;
+  long discardBefore_ = 0;  // answers to requests from before a pause are stale
   bool everAccepted_ = false;
 
   // Shared with the worker and readers.
