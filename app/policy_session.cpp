@@ -28,8 +28,26 @@ std::unique_ptr<Policy> makePolicy(const PolicyRunOptions& options, const RigCon
   return std::make_unique<TorchScriptPolicy>(resolvePolicy(options.policy), spec);  // a bundled name too
 }
 
+// The fallback is loaded and dry-run like a main policy (refused up front when it does not fit the rig);
+// it runs in-process, so a server is refused.
+std::unique_ptr<Policy> makeFallback(const PolicyRunOptions& options, const RigConfig& rig) {
+  if (options.fallback.empty()) return nullptr;
+  if (options.fallback.find("://") != std::string::npos)
+    throw PolicyError("a fallback runs on this computer: a TorchScript .pt file or a bundled policy, got '" +
+                      redactAddress(options.fallback) + "'");
+  PolicyRunOptions fallback = options;
+  fallback.policy = options.fallback;
+  try {
+    return makePolicy(fallback, rig);
+  } catch (const PolicyError& e) {
+    throw PolicyError(std::string("fallback: ") + e.what());
+  }
+}
+
 PolicySession::PolicySession(Studio& studio, const PolicyRunOptions& options)
-    : studio_(studio), policy_(makePolicy(options, studio.config())) {
+    : studio_(studio),
+      policy_(makePolicy(options, studio.config())),
+      fallbackPolicy_(makeFallback(options, studio.config())) {
   const RigConfig& rig = studio.config();
   ExecutorOptions execution;
   execution.plan.mode = options.mode;
@@ -38,10 +56,25 @@ PolicySession::PolicySession(Studio& studio, const PolicyRunOptions& options)
   execution.stepSeconds = 1.0 / rig.recordRateHz;
   execution.watchdogSeconds = options.watchdogSeconds;
   execution.lockstep = studio.fasterThanRealTime();  // simulated time waits for the model
-  executor_ =
-      std::make_unique<ChunkExecutor>(*policy_, studio.rig().devices().cameras, rig.followerJointCount(),
-                                      execution, studio.clock(), options.prompt);
-  controller_ = std::make_unique<PolicyController>(*executor_, rig.takeover, 1.0 / rig.controlRateHz);
+  execution.wallLatency = options.wallLatency;
+  const auto& cameras = studio.rig().devices().cameras;
+  if (fallbackPolicy_) {
+    fallbackExecutor_ = std::make_unique<ChunkExecutor>(*fallbackPolicy_, cameras, rig.followerJointCount(),
+                                                        execution, studio.clock(), options.prompt);
+    // A stalled server must cost simulated time, or the watchdog never fires in lockstep.
+    execution.wallLatency = true;
+  }
+  executor_ = std::make_unique<ChunkExecutor>(*policy_, cameras, rig.followerJointCount(), execution,
+                                              studio.clock(), options.prompt);
+  ActionSource* actions = executor_.get();
+  if (fallbackPolicy_) {
+    FallbackOptions fallback{options.fallbackBlendSeconds, options.fallbackValidToReturn,
+                             1.0 / rig.controlRateHz};
+    fallbackSource_ =
+        std::make_unique<FallbackSource>(*executor_, *fallbackExecutor_, fallback, studio.clock());
+    actions = fallbackSource_.get();
+  }
+  controller_ = std::make_unique<PolicyController>(*actions, rig.takeover, 1.0 / rig.controlRateHz);
   prompts_.emplace_back(studio.clock().now(), options.prompt);
 }
 
@@ -100,6 +133,7 @@ void PolicySession::handBack() {
 
 void PolicySession::setPrompt(const std::string& prompt) {
   executor_->setPrompt(prompt);
+  if (fallbackExecutor_) fallbackExecutor_->setPrompt(prompt);
   prompts_.emplace_back(studio_.clock().now(), prompt);
 }
 

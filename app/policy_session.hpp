@@ -7,6 +7,7 @@
 
 #include "app/studio.hpp"
 #include "policy/chunk_executor.hpp"
+#include "policy/fallback_source.hpp"
 #include "policy/policy_controller.hpp"
 #include "recorder/labels.hpp"
 
@@ -20,6 +21,15 @@ struct PolicyRunOptions {
   double watchdogSeconds = 1.0;
   std::string apiKey;
   bool acceptAnyCertificate = false;
+  // A TorchScript .pt file or bundled name that drives while the main policy cannot (policy/
+  // fallback_source.hpp); empty: none, the watchdog holds the robot.
+  std::string fallback;
+  // Simulated time in lockstep (--fast, eval) passes for the model as wall time does (ExecutorOptions::
+  // wallLatency): latency and stalls cost the simulated task what they would cost a real one. Always on
+  // for the main policy when a fallback is given.
+  bool wallLatency = false;
+  double fallbackBlendSeconds = 0.3;
+  int fallbackValidToReturn = 3;
 };
 
 // Builds the policy a user named: a .pt file or a websocket address. Throws PolicyError.
@@ -55,13 +65,25 @@ class PolicySession {
   ExecutorStatus executorStatus() const { return executor_->status(); }
   std::array<double, 3> latencyPercentiles() const { return executor_->latencyPercentiles(); }
   TakeoverStatus takeoverStatus() const { return controller_->takeoverStatus(); }
+  // The fallback policy, when one was given: its description, its executor, which policy drives now and
+  // every switch so far (rig clock times).
+  bool hasFallback() const { return fallbackSource_ != nullptr; }
+  std::string describeFallback() const { return fallbackPolicy_ ? fallbackPolicy_->describe() : ""; }
+  ExecutorStatus fallbackStatus() const { return fallbackExecutor_->status(); }
+  PolicySource driving() const { return fallbackSource_ ? fallbackSource_->driving() : PolicySource::Main; }
+  std::vector<SourceSwitch> switches() const {
+    return fallbackSource_ ? fallbackSource_->switches() : std::vector<SourceSwitch>{};
+  }
   // The prompts given so far, as segments of the run since `since` (rig clock seconds).
   std::vector<Segment> promptSegments(double since, double until) const;
 
  private:
   Studio& studio_;
   std::unique_ptr<Policy> policy_;
+  std::unique_ptr<Policy> fallbackPolicy_;
   std::unique_ptr<ChunkExecutor> executor_;
+  std::unique_ptr<ChunkExecutor> fallbackExecutor_;
+  std::unique_ptr<FallbackSource> fallbackSource_;
   std::unique_ptr<PolicyController> controller_;
   Controller* previous_ = nullptr;  // what drove the loop before start()
   bool started_ = false;

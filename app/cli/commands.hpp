@@ -35,6 +35,8 @@ struct RunOptions {
   double watchdogSeconds = 1.0;
   std::string apiKey;
   bool insecure = false;
+  std::string fallback;      // MODEL.pt or a bundled name: drives while the main policy cannot
+  bool wallLatency = false;  // --fast: simulated time passes for the model as wall time does
   std::vector<std::string> promptAt;    // SECONDS:TEXT
   std::vector<std::string> takeoverAt;  // START:END
 };
@@ -53,6 +55,8 @@ struct EvalOptions {
   double watchdogSeconds = 1.0;
   std::string apiKey;
   bool insecure = false;
+  std::string fallback;      // MODEL.pt or a bundled name: drives while the main policy cannot
+  bool wallLatency = false;  // --fast: simulated time passes for the model as wall time does
 };
 
 struct PolicyBenchOptions {

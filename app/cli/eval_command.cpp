@@ -23,8 +23,9 @@ struct EpisodeRow {
   std::optional<bool> success;           // none: nobody could judge, or the episode was stopped
   std::optional<double> secondsToFirst;  // simulated rigs: when the cube first rested in the bin
   std::uint64_t takeovers = 0;
-  bool stopped = false;  // q or Ctrl-C: not counted
-  std::string saved;     // --record: the episode file
+  std::vector<SourceSwitch> switches;  // --fallback: times relative to the episode's start
+  bool stopped = false;                // q or Ctrl-C: not counted
+  std::string saved;                   // --record: the episode file
 };
 
 // Everything one eval needs between episodes.
@@ -134,6 +135,9 @@ EpisodeRow runEpisode(Evaluation& e, std::unique_ptr<PolicySession> session, uns
   session->start();
   drive(e, *session, row);
   row.takeovers = session->takeoverStatus().takeovers;
+  row.switches = session->switches();
+  for (SourceSwitch& change : row.switches)
+    change.time -= session->startedAt();
   const bool simulated = e.studio.rig().simWorld() != nullptr;
   if (simulated) row.success = row.secondsToFirst.has_value();
   if (e.dataset) saveRecording(e, *session, row, simulated);
@@ -158,6 +162,9 @@ void printRow(const EpisodeRow& row) {
   std::printf("  %10u  %-8s  %10s  %9llu%s%s\n", row.seed, outcomeWord(row), toSuccess,
               static_cast<unsigned long long>(row.takeovers), row.saved.empty() ? "" : "  ",
               row.saved.c_str());
+  for (const SourceSwitch& change : row.switches)
+    std::printf("              %6.2f s  to %-8s  %s\n", change.time, nameOf(change.to),
+                change.reason.c_str());
   std::fflush(stdout);
 }
 
@@ -175,6 +182,12 @@ void printRate(const std::vector<EpisodeRow>& rows) {
               100.0 * ci.high);
   if (uncounted) std::printf("; %zu episode(s) not judged, not counted", uncounted);
   std::printf("\n");
+  std::size_t switches = 0, withFallback = 0;
+  for (const EpisodeRow& row : rows) {
+    switches += row.switches.size();
+    withFallback += row.switches.empty() ? 0 : 1;
+  }
+  if (withFallback) std::printf("fallback: %zu switch(es) in %zu episode(s)\n", switches, withFallback);
 }
 
 PolicyRunOptions runOptionsOf(const EvalOptions& options) {
@@ -184,7 +197,9 @@ PolicyRunOptions runOptionsOf(const EvalOptions& options) {
           options.executeSteps,
           options.watchdogSeconds,
           options.apiKey,
-          options.insecure};
+          options.insecure,
+          options.fallback,
+          options.wallLatency};
 }
 
 void printHeader(const Evaluation& e, const PolicySession& first, unsigned seed) {
@@ -197,6 +212,9 @@ void printHeader(const Evaluation& e, const PolicySession& first, unsigned seed)
               o.mode.c_str());
   for (const std::string& note : first.notes())
     std::printf("  note: %s\n", note.c_str());
+  if (first.hasFallback())
+    std::printf("  fallback %s drives while the main policy does not answer within %.1f s\n",
+                first.describeFallback().c_str(), o.watchdogSeconds);
   if (!e.studio.rig().simWorld())
     std::printf(e.keys.active() ? "  after each episode: s = success, f = failure\n"
                                 : "  no terminal: nobody can judge the episodes of a real rig; they are "

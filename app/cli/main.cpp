@@ -220,6 +220,12 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   runCmd->add_option("--api-key", run.apiKey, "openpi server: sent as 'Authorization: Api-Key KEY'");
   runCmd->add_flag("--insecure", run.insecure, "wss://: accept a self-signed certificate");
+  runCmd->add_option(
+      "--fallback", run.fallback,
+      "A TorchScript MODEL.pt or bundled policy that drives while the main policy does not answer");
+  runCmd->add_flag(
+      "--wall-latency", run.wallLatency,
+      "--fast: simulated time passes for the policy as wall time does (latency and stalls count)");
   runCmd->add_option("--prompt-at", run.promptAt,
                      "SECONDS:TEXT: change the prompt mid-run (repeat for more)");
   runCmd->add_option(
@@ -256,6 +262,12 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   evalCmd->add_option("--api-key", eval.apiKey, "openpi server: sent as 'Authorization: Api-Key KEY'");
   evalCmd->add_flag("--insecure", eval.insecure, "wss://: accept a self-signed certificate");
+  evalCmd->add_option(
+      "--fallback", eval.fallback,
+      "A TorchScript MODEL.pt or bundled policy that drives while the main policy does not answer");
+  evalCmd->add_flag(
+      "--wall-latency", eval.wallLatency,
+      "--fast: simulated time passes for the policy as wall time does (latency and stalls count)");
 
   TrainCommandOptions train;
   auto* trainCmd = cli.add_subcommand("train", "Train a chunked policy (ACT-style, CPU-sized) on episodes.");

@@ -61,9 +61,24 @@ void printStatus(double elapsed, const PolicySession& session) {
       static_cast<unsigned long long>(e.inferences));
   if (session.describe().find("://") != std::string::npos)
     std::printf("  reconnects %llu", static_cast<unsigned long long>(session.reconnects()));
+  if (session.hasFallback()) std::printf("  driving %s", nameOf(session.driving()));
   if (e.health != PolicyHealth::Running && !e.reason.empty()) std::printf("  [%s]", e.reason.c_str());
   std::printf("\n");
   std::fflush(stdout);
+}
+
+// --fallback: how often it drove, and each switch with its time into the run and its reason.
+void printSwitches(const PolicySession& session) {
+  if (!session.hasFallback()) return;
+  const std::vector<SourceSwitch> switches = session.switches();
+  const ExecutorStatus f = session.fallbackStatus();
+  std::printf("  fallback %s: %zu switch(es), %llu answers (%llu refused, %llu failed)\n",
+              session.describeFallback().c_str(), switches.size(),
+              static_cast<unsigned long long>(f.inferences), static_cast<unsigned long long>(f.refused),
+              static_cast<unsigned long long>(f.failures));
+  for (const SourceSwitch& change : switches)
+    std::printf("    %7.2f s  to %-8s  %s\n", change.time - session.startedAt(), nameOf(change.to),
+                change.reason.c_str());
 }
 
 void printSummary(const PolicySession& session, Studio& studio) {
@@ -85,6 +100,7 @@ void printSummary(const PolicySession& session, Studio& studio) {
   std::printf("  held the robot for %llu ticks; %llu takeover(s)%s%s\n",
               static_cast<unsigned long long>(e.heldTicks), static_cast<unsigned long long>(t.takeovers),
               t.takeovers ? ", last by " : "", t.takeovers ? t.lastCause.c_str() : "");
+  printSwitches(session);
   auto stats = studio.loop().stats();
   std::printf("  control loop: %ld Hz achieved of %ld Hz, jitter p99 %ld us, %llu overruns\n",
               std::lround(stats.achievedRateHz), std::lround(studio.config().controlRateHz),
@@ -122,7 +138,9 @@ int runPolicy(const RunOptions& options) {
                        options.executeSteps,
                        options.watchdogSeconds,
                        options.apiKey,
-                       options.insecure};
+                       options.insecure,
+                       options.fallback,
+                       options.wallLatency};
   std::unique_ptr<PolicySession> session;
   try {
     session = std::make_unique<PolicySession>(studio, run);
@@ -136,6 +154,9 @@ int runPolicy(const RunOptions& options) {
               rig.name.c_str(), options.seconds, options.mode.c_str(), options.task.c_str());
   if (session->describe().find("://") != std::string::npos)
     std::printf("  server: %s\n", serverLine(*session).c_str());
+  if (session->hasFallback())
+    std::printf("  fallback %s drives while the main policy does not answer within %.1f s\n",
+                session->describeFallback().c_str(), options.watchdogSeconds);
   for (const std::string& note : session->notes())
     std::printf("  note: %s\n", note.c_str());
   for (const std::string& warning : studio.rig().warnings())

@@ -12,6 +12,13 @@ It checks each request is a well-formed ALOHA-style observation ("state" float [
                         [--connections-log FILE]    (one line per connection accepted)
                         [--api-key KEY] [--log FILE] [--image-size 224 (0: any)] [--cameras a,b]
                         [--tls-cert CERT --tls-key KEY]   (wss://)
+                        [--stall-after N --stall-seconds S [--stall-every M]]
+                            (the reply after N replies comes S seconds late, then again every M replies)
+                        [--error-after N [--error-every M]]
+                            (request N+1, then every M-th, answered with an error text frame, then close)
+                        [--serve-model MODEL.pt]   (answers with a flywheel TorchScript model, as the
+                            studio runs it: the "remote" copy of a local policy)
+Counts run over the server's life, across connections.
 Prints "listening on PORT" once it accepts connections.
 """
 import argparse
@@ -68,8 +75,72 @@ def check_request(obs, args):
     return state, images
 
 
+class ModelServer:
+    """A flywheel TorchScript model (its flywheel.json contract, torchscript_policy.hpp) answering openpi
+    requests: each square letterboxed image is cropped back to the model's aspect and resized."""
+
+    def __init__(self, path):
+        import torch
+        self.torch = torch
+        torch.set_num_threads(1)
+        extra = {"flywheel.json": ""}
+        self.model = torch.jit.load(path, _extra_files=extra)
+        self.model.eval()
+        self.spec = json.loads(extra["flywheel.json"])
+        self.height, self.width = self.spec.get("image_size", [224, 224])
+
+    def norm(self, key, values):
+        mean, std = self.spec.get(key + "_mean"), self.spec.get(key + "_std")
+        if mean is None:
+            return values
+        return (values - np.array(mean)) / np.maximum(np.array(std), 0.01)
+
+    def unnorm(self, values):
+        mean, std = self.spec.get("action_mean"), self.spec.get("action_std")
+        if mean is None:
+            return values
+        return values * np.maximum(np.array(std), 0.01) + np.array(mean)
+
+    def image(self, chw):
+        import cv2
+        size = chw.shape[-1]
+        hwc = np.ascontiguousarray(chw.transpose(1, 2, 0))
+        if self.width >= self.height:  # the letterbox padded top and bottom
+            rows = int(round(size * self.height / self.width))
+            top = (size - rows) // 2
+            hwc = hwc[top:top + rows]
+        else:
+            cols = int(round(size * self.width / self.height))
+            left = (size - cols) // 2
+            hwc = hwc[:, left:left + cols]
+        hwc = cv2.resize(hwc, (self.width, self.height), interpolation=cv2.INTER_AREA)
+        x = hwc.astype(np.float32) / 255.0
+        if "image_mean" in self.spec:
+            x = (x - np.array(self.spec["image_mean"])) / np.array(self.spec["image_std"])
+        return x.transpose(2, 0, 1)
+
+    def infer(self, state, images, prompt):
+        torch = self.torch
+        cams = [self.image(images[name]) for name in self.spec.get("cameras", [])]
+        s = torch.tensor(self.norm("state", state.astype(np.float64)), dtype=torch.float32)[None]
+        shape = (1, len(cams), 3, self.height, self.width)
+        imgs = torch.tensor(np.stack(cams), dtype=torch.float32)[None] if cams else torch.zeros(shape)
+        with torch.no_grad():
+            out = self.model(s, imgs, prompt) if self.spec.get("takes_prompt") else self.model(s, imgs)
+        return self.unnorm(out[0].double().numpy()).astype(np.float32)
+
+
+def counted(count, after, every):
+    """Whether request number `count` (1-based) is the (after+1)-th or every `every`-th after it."""
+    if after < 0 or count <= after:
+        return False
+    return count == after + 1 or (every > 0 and (count - after - 1) % every == 0)
+
+
 async def serve(args):
     replies = 0
+    requests = 0
+    model = ModelServer(args.serve_model) if args.serve_model else None
 
     def behaviour():
         if args.fail_while_exists and not os.path.exists(args.fail_while_exists):
@@ -77,7 +148,7 @@ async def serve(args):
         return args.behaviour
 
     async def handler(websocket, path=None):
-        nonlocal replies
+        nonlocal replies, requests
         if args.connections_log:
             with open(args.connections_log, "a") as log:
                 log.write(f"{time.monotonic():.3f} {behaviour()}\n")
@@ -91,16 +162,22 @@ async def serve(args):
             except websockets.exceptions.ConnectionClosed:
                 return
             start = time.monotonic()
+            requests += 1
             try:
                 obs = unpackb(message)
                 state, images = check_request(obs, args)
-                if behaviour() == "text-error":
+                if behaviour() == "text-error" or counted(requests, args.error_after, args.error_every):
                     raise RuntimeError("the model ran out of memory")
                 if args.delay_ms:
                     await asyncio.sleep(args.delay_ms / 1000.0)
+                if counted(requests, args.stall_after, args.stall_every):
+                    await asyncio.sleep(args.stall_seconds)
                 joints = state.shape[0] - (1 if args.behaviour == "wrong-shape" else 0)
                 steps = np.arange(1, args.horizon + 1, dtype=np.float32)[:, None]
-                actions = (state[None, :joints].astype(np.float32) + 0.01 * steps).astype(np.float32)
+                if model:
+                    actions = model.infer(state, images, obs["prompt"])
+                else:
+                    actions = (state[None, :joints].astype(np.float32) + 0.01 * steps).astype(np.float32)
                 if args.behaviour == "nan":
                     actions[2, 1] = np.nan
                 if args.log:
@@ -151,6 +228,12 @@ def main():
     p.add_argument("--echo-bytes", type=int, default=0)
     p.add_argument("--tls-cert", default="")
     p.add_argument("--tls-key", default="")
+    p.add_argument("--stall-after", type=int, default=-1)
+    p.add_argument("--stall-seconds", type=float, default=0)
+    p.add_argument("--stall-every", type=int, default=0)
+    p.add_argument("--error-after", type=int, default=-1)
+    p.add_argument("--error-every", type=int, default=0)
+    p.add_argument("--serve-model", default="")
     args = p.parse_args()
     try:
         asyncio.run(serve(args))
