@@ -21,10 +21,19 @@ void JointPlot::setPlayhead(double fraction) {
   update();
 }
 
+void JointPlot::setIdle(double headFraction, double tailFraction) {
+  idleHead_ = std::clamp(headFraction, 0.0, 1.0);
+  idleTail_ = std::clamp(tailFraction, 0.0, 1.0 - idleHead_);
+  update();
+}
+
 void JointPlot::paintEvent(QPaintEvent*) {
   QPainter p(this);
   p.setRenderHint(QPainter::Antialiasing);
   p.fillRect(rect(), QColor(30, 32, 38));
+  const QColor idle(90, 90, 100, 110);  // under the curves: the idle the "trim idle" button would cut
+  p.fillRect(QRectF(0, 0, idleHead_ * width(), height()), idle);
+  p.fillRect(QRectF((1.0 - idleTail_) * width(), 0, idleTail_ * width(), height()), idle);
   if (joints_ == 0 || qpos_.size() < 2 * joints_) return;
   const std::size_t ticks = qpos_.size() / joints_;
   for (std::size_t j = 0; j < joints_; ++j) {

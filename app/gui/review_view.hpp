@@ -21,6 +21,10 @@
 #include "recorder/episode_reader.hpp"
 #include "recorder/labels.hpp"
 
+namespace flywheel {
+struct EpisodeEntry;
+}
+
 namespace flywheel::gui {
 
 class SegmentTimeline;
@@ -48,6 +52,8 @@ class ReviewView : public QWidget {
   QSlider* scrubber() const { return scrubber_; }
   QString currentPath() const { return path_; }
   QPushButton* trainButton() const { return trainButton_; }
+  QComboBox* verdictFilter() const { return verdictFilter_; }
+  JointPlot* jointPlot() const { return plot_; }
   TrainDialog* trainDialog() const;      // the one open, if any
   QStringList selectedEpisodes() const;  // files of the selected rows a training set may read, in order
   void openTrainDialog();
@@ -69,6 +75,12 @@ class ReviewView : public QWidget {
   void togglePlay();
   void reopen();  // after a save: the reader had to let go of the file
   void selectionChanged();
+  // review_quality.cpp: the verdict column, its filter and the idle shading of the joint plot.
+  static constexpr int kVerdictColumn = 8;
+  static QTableWidgetItem* verdictItem(const EpisodeEntry& entry);
+  QComboBox* makeVerdictFilter(QWidget* parent);
+  void applyVerdictFilter();
+  void showIdle();
 
   const DatasetFolder& dataset_;
   QString path_;
@@ -80,6 +92,7 @@ class ReviewView : public QWidget {
   std::string indexNotWritten_;  // why index.json could not be replaced, once said
 
   QTableWidget* episodes_ = nullptr;
+  QComboBox* verdictFilter_ = nullptr;
   std::vector<FrameView*> frames_;
   QWidget* framesBox_ = nullptr;
   QSlider* scrubber_ = nullptr;
