@@ -89,7 +89,7 @@ EpisodeCopyOptions copyOptionsOf(const CuratedExportOptions& o) {
 }
 
 // Every episode file the --data arguments name, in order: a folder's by number, a file as given.
-std::vector<std::string> sourceFiles(const std::vector<std::string>& data) {
+std::vector<std::string> namedFiles(const std::vector<std::string>& data) {
   std::vector<std::string> files;
   for (const std::string& item : data) {
     std::error_code error;
@@ -112,6 +112,14 @@ std::vector<std::string> sourceFiles(const std::vector<std::string>& data) {
       files.push_back(path);
   }
   return files;
+}
+
+// The same, each file once (a folder and one of its files both named).
+std::vector<std::string> sourceFiles(const std::vector<std::string>& data) {
+  std::vector<std::string> unique;
+  for (const std::string& file : namedFiles(data))
+    if (std::find(unique.begin(), unique.end(), file) == unique.end()) unique.push_back(file);
+  return unique;
 }
 
 bool isPolicyRun(const std::string& path) {
