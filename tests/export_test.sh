@@ -29,7 +29,7 @@ sums() { md5sum "$work"/{a,b,c}/episode_*.hdf5; }
 before=$(sums)
 
 # 1. ALOHA/ACT, raw: every row equal to the source, the trim honoured, episodes numbered from 0 per split.
-check aloha-raw 0 '^3 train, 1 validation episodes' -- "$flywheel" export --data "$work/a" --data "$work/b" --out "$work/x1" --format aloha --val-fraction 0.25 --seed 7
+check aloha-raw 0 "^3 train, 1 validation episodes" -- "$flywheel" export --data "$work/a" --data "$work/b" --data "$work/a/episode_0.hdf5" --out "$work/x1" --format aloha --val-fraction 0.25 --seed 7
 check aloha-raw-reads 0 '4 episodes read as act' -- "$python" "$checker" "$work/x1" --consumer act --expect-kept a/episode_1.hdf5=6:15 --expect-kept a/episode_0.hdf5=0:20
 check aloha-raw-trim-rows 0 '^9$' -- manifest "$work/x1" "[e['rows'] for e in m['episodes'] if e['source']['path'].endswith('a/episode_1.hdf5')][0]"
 check manifest-source 0 "^[0-9]+ True True$" -- manifest "$work/x1" "m['episodes'][0]['source']['bytes'], 'mtime_ns' in m['episodes'][0]['source'], m['settings']['seed'] == 7"
@@ -66,9 +66,9 @@ check by-task 0 '^2 train, 0 validation' -- "$flywheel" export --data "$work/a" 
 check by-operator-and-tags 0 '^2 train' -- "$flywheel" export --data "$work/a" --data "$work/b" --out "$work/f2" --format aloha --jpeg --operator bob --tag wet --tag left
 check tags-all-required 2 'no episode matches' -- "$flywheel" export --data "$work/b" --out "$work/f3" --format aloha --jpeg --tag wet --tag dry
 check by-outcome-and-labelled 0 '^1 train, 0 validation' -- "$flywheel" export --data "$work/a" --data "$work/b" --out "$work/f4" --format aloha --jpeg --outcome success --labelled
-check policy-runs 0 '^1 train.*' -- "$flywheel" export --data "$work/c" --out "$work/f5" --format aloha --kind policy-run
+check policy-runs 0 "^1 train" -- "$flywheel" export --data "$work/c" --out "$work/f5" --format aloha --kind policy-run --float32 --length 30
 check policy-run-chosen 0 'episode_1.hdf5' -- manifest "$work/f5" "m['episodes'][0]['source']['path']"
-check policy-run-reads 0 '1 episodes read as act' -- "$python" "$checker" "$work/f5" --consumer act
+check policy-run-reads 0 "1 episodes read as act" -- "$python" "$checker" "$work/f5" --consumer act --float32 --length 30
 check demonstrations 0 '^1 train' -- "$flywheel" export --data "$work/c" --out "$work/f6" --format aloha --kind demonstration
 check demonstration-chosen 0 'c/episode_0.hdf5' -- manifest "$work/f6" "m['episodes'][0]['source']['path']"
 total=0
