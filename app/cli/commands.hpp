@@ -65,6 +65,12 @@ struct PolicyBenchOptions {
   int iterations = 50;
 };
 
+struct QualityBenchOptions {
+  std::string episode;  // a recorded episode: measured, and copied `copies` times into an old dataset
+  int copies = 0;
+  int repeat = 5;
+};
+
 struct BenchOptions {
   double seconds = 60.0;  // recording duration; the loop runs for a third of it
 };
@@ -160,6 +166,7 @@ int runBench(const BenchOptions& options);
 int runTrain(const TrainCommandOptions& options);
 int runPolicy(const RunOptions& options);
 int runPolicyBench(const PolicyBenchOptions& options);
+int runQualityBench(const QualityBenchOptions& options);
 int runEval(const EvalOptions& options);
 
 }  // namespace flywheel::app

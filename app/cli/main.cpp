@@ -326,6 +326,18 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
 
+  QualityBenchOptions qualityBench;
+  auto* qualityBenchCmd = cli.add_subcommand(
+      "bench-quality", "Measure an episode's quality metrics, and indexing an old dataset of its copies.");
+  qualityBenchCmd->add_option("EPISODE", qualityBench.episode, "A recorded episode")
+      ->required()
+      ->check(CLI::ExistingFile);
+  qualityBenchCmd->add_option("--copies", qualityBench.copies, "Copies in the old dataset indexed (0: none)")
+      ->check(CLI::Range(0, 100000));
+  qualityBenchCmd->add_option("--repeat", qualityBench.repeat, "Runs per figure (the median is shown)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+
   CLI11_PARSE(cli, argc, argv);
   // A file-size limit or a full disk must fail a write (and be reported), not kill the studio.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -338,6 +350,7 @@ int main(int argc, char** argv) {
     if (*benchCmd) return runBench(bench);
     if (*trainCmd) return runTrain(train);
     if (*policyBenchCmd) return runPolicyBench(policyBench);
+    if (*qualityBenchCmd) return runQualityBench(qualityBench);
     if (*devices) return runDevices(watchSeconds);
     if (*labelCmd) return runLabel(label);
     if (*listCmd) return runList(list);
