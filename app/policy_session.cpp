@@ -137,6 +137,12 @@ void PolicySession::setPrompt(const std::string& prompt) {
   prompts_.emplace_back(studio_.clock().now(), prompt);
 }
 
+PolicySource PolicySession::currentSource() const {
+  if (controller_->takeoverStatus().control != Control::Policy) return PolicySource::Human;
+  if (fallbackSource_) return fallbackSource_->source();
+  return executor_->status().health == PolicyHealth::Running ? PolicySource::Main : PolicySource::None;
+}
+
 std::vector<Segment> PolicySession::promptSegments(double since, double until) const {
   std::vector<Segment> segments;
   for (std::size_t i = 0; i < prompts_.size(); ++i) {

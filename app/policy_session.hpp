@@ -71,6 +71,8 @@ class PolicySession {
   std::string describeFallback() const { return fallbackPolicy_ ? fallbackPolicy_->describe() : ""; }
   ExecutorStatus fallbackStatus() const { return fallbackExecutor_->status(); }
   PolicySource driving() const { return fallbackSource_ ? fallbackSource_->driving() : PolicySource::Main; }
+  // What produced the goal of the latest tick (as /policy_source records it).
+  PolicySource currentSource() const;
   std::vector<SourceSwitch> switches() const {
     return fallbackSource_ ? fallbackSource_->switches() : std::vector<SourceSwitch>{};
   }

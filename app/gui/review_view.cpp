@@ -33,6 +33,18 @@ QString q(const std::string& text) {
 
 constexpr int kStatusRole = Qt::UserRole + 1;  // on column 0, beside the file: the EpisodeStatus
 
+// /policy_source as runs of one source (empty for files without one).
+std::vector<SegmentTimeline::SourceBand> sourceBandsOf(const std::vector<PolicySource>& sources, double fps) {
+  std::vector<SegmentTimeline::SourceBand> bands;
+  if (!(fps > 0)) return bands;
+  for (std::size_t t = 0; t < sources.size(); ++t)
+    if (bands.empty() || bands.back().source != sources[t])
+      bands.push_back({t / fps, (t + 1) / fps, sources[t]});
+    else
+      bands.back().end = (t + 1) / fps;
+  return bands;
+}
+
 }  // namespace
 
 ReviewView::ReviewView(const DatasetFolder& dataset, QWidget* parent) : QWidget(parent), dataset_(dataset) {
@@ -296,6 +308,12 @@ bool ReviewView::openEpisode(const QString& path) {
   }
   const double duration = summary_.fps > 0 ? static_cast<double>(summary_.ticks) / summary_.fps : 0.0;
   timeline_->setEpisode(duration, saved_.segments, interventions);
+  try {
+    timeline_->setSourceBands(sourceBandsOf(reader_->readPolicySources(), summary_.fps));
+  } catch (const RecorderError& e) {  // a damaged /policy_source is said, not drawn
+    timeline_->setSourceBands({});
+    Q_EMIT message(QString("Policy sources not shown: %1").arg(e.what()));
+  }
   plot_->setData(std::move(qpos), summary_.joints);
   showIdle();
   player_.setInterval(summary_.fps > 0 ? static_cast<int>(1000.0 / summary_.fps) : 20);

@@ -63,6 +63,15 @@ void RunView::buildUi() {
   apiKeyEdit_ = new QLineEdit(policyBox);
   apiKeyEdit_->setEchoMode(QLineEdit::Password);
   apiKeyEdit_->setPlaceholderText("servers only, optional");
+  fallbackBox_ = new QComboBox(policyBox);
+  fallbackBox_->setEditable(true);
+  fallbackBox_->addItem("");
+  for (const std::string& name : bundledPolicyNames())
+    fallbackBox_->addItem(QString::fromStdString(name));
+  fallbackBox_->lineEdit()->setPlaceholderText("none: hold when the policy does not answer");
+  fallbackBox_->setToolTip(
+      "A model file or bundled policy, run here, that drives while the policy does "
+      "not answer within the watchdog time");
   modeBox_ = new QComboBox(policyBox);
   modeBox_->addItem("Asynchronous: never wait for the model", "async");
   modeBox_->addItem("Synchronous: wait, execute half a chunk", "sync");
@@ -79,6 +88,7 @@ void RunView::buildUi() {
   form->addRow("Model or server", policyEdit_);
   form->addRow("", policyButtons);
   form->addRow("API key", apiKeyEdit_);
+  form->addRow("Fallback", fallbackBox_);
   form->addRow("Chunks", modeBox_);
   form->addRow("Prompt", promptEdit_);
   form->addRow("Run length", secondsBox_);
@@ -159,11 +169,13 @@ void RunView::start() {
   options.prompt = promptEdit_->text().toStdString();
   options.mode = *chunkModeFromString(modeBox_->currentData().toString().toStdString());
   options.apiKey = apiKeyEdit_->text().toStdString();
+  options.fallback = fallbackBox_->currentText().trimmed().toStdString();
   try {
     session_ = std::make_unique<PolicySession>(studio_, options);
     if (recordBox_->isChecked())
       session_->beginRecording(dataset_, secondsBox_->value(), studio_.config().sim.seed);
     paused_ = false;
+    timeline_->clearSources();
     session_->start();
     Q_EMIT message(QString("Running %1").arg(QString::fromStdString(session_->describe())));
   } catch (const std::exception& e) {
@@ -221,6 +233,7 @@ void RunView::updateControls() {
   policyEdit_->setEnabled(!on);
   bundledButton_->setEnabled(!on);
   apiKeyEdit_->setEnabled(!on);
+  fallbackBox_->setEnabled(!on);
   modeBox_->setEnabled(!on);
   recordBox_->setEnabled(!on);
   secondsBox_->setEnabled(!on);
@@ -237,8 +250,12 @@ void RunView::updateIndicator(const ExecutorStatus& e, const TakeoverStatus& t) 
   } else if (t.control == Control::HandingBack) {
     text = "HANDING BACK TO THE POLICY";
     colour = "#ca8a04";
+  } else if (session_->hasFallback() && session_->driving() == PolicySource::Fallback) {
+    text = "FALLBACK DRIVING (" + QString::fromStdString(session_->describeFallback()) +
+           "): " + QString::fromStdString(e.reason);
+    colour = "#7e22ce";
   } else if (e.health == PolicyHealth::Running) {
-    text = "POLICY DRIVING";
+    text = session_->hasFallback() ? "MAIN POLICY DRIVING" : "POLICY DRIVING";
     colour = "#15803d";
   } else if (e.health == PolicyHealth::Holding) {
     text = "HOLDING: " + QString::fromStdString(e.reason);
@@ -251,6 +268,22 @@ void RunView::updateIndicator(const ExecutorStatus& e, const TakeoverStatus& t) 
   indicator_->setStyleSheet(QString("background: %1; color: white; font-size: 16px; font-weight: bold; "
                                     "border-radius: 6px; padding: 6px")
                                 .arg(colour));
+}
+
+// The fallback's switches so far, the last few with their time into the run and reason.
+QString RunView::switchesText() const {
+  if (!session_->hasFallback()) return {};
+  const std::vector<SourceSwitch> switches = session_->switches();
+  QString text = QString("<br>Fallback %1: %2 switch(es)")
+                     .arg(QString::fromStdString(session_->describeFallback()).toHtmlEscaped())
+                     .arg(switches.size());
+  const std::size_t shown = std::min<std::size_t>(switches.size(), 3);
+  for (std::size_t i = switches.size() - shown; i < switches.size(); ++i)
+    text += QString("<br>&nbsp;&nbsp;%1 s → %2: %3")
+                .arg(switches[i].time - session_->startedAt(), 0, 'f', 1)
+                .arg(nameOf(switches[i].to))
+                .arg(QString::fromStdString(switches[i].reason).toHtmlEscaped());
+  return text;
 }
 
 void RunView::refresh() {
@@ -269,7 +302,7 @@ void RunView::refresh() {
       QString(
           "<b>%1</b> · %2 s of %3 s<br>Observation → chunk %4 ms: preprocess %5, forward %6, postprocess %7, "
           "network %8 ms<br>%9 answers · %10 refused · %11 failed · held %12 ticks · %13 takeover(s) · "
-          "%14 steps planned ahead%15%16")
+          "%14 steps planned ahead%15%16%17")
           .arg(QString::fromStdString(session_->describe()).toHtmlEscaped())
           .arg(elapsed, 0, 'f', 1)
           .arg(secondsBox_->value())
@@ -285,7 +318,10 @@ void RunView::refresh() {
           .arg(remote
                    ? "<br>Server: " +
                          QString::fromStdString(metadata.empty() ? "(no metadata)" : metadata).toHtmlEscaped()
-                   : QString()));
+                   : QString())
+          .arg(switchesText()));
+  timeline_->addSource(studio_.clock().now(), session_->currentSource());
+  if (session_->hasFallback()) timeline_->setFallbackEvents(session_->fallbackStatus().recent);
   timeline_->setEvents(e.recent, studio_.clock().now(), 1.0 / studio_.config().recordRateHz);
   const bool lengthReached =
       session_->recording() ? studio_.recorder().reachedLength() : elapsed >= secondsBox_->value();

@@ -1,6 +1,8 @@
 // Run a policy: choose a model file, a bundled policy or a policy server, the prompt and how chunks are
 // executed; start, pause and stop; take over and hand back (T or Space); watch who is in control, the
 // watchdog, the latency and the chunk timeline. With "Record the run" each run is saved as an episode.
+// A fallback (a model file or bundled policy, beside the policy) drives while the policy does not answer;
+// the banner says which of them drives, and the timeline colours each.
 #pragma once
 
 #include <QCheckBox>
@@ -35,6 +37,8 @@ class RunView : public QWidget {
 
   QLineEdit* policyEdit() const { return policyEdit_; }
   QPushButton* bundledButton() const { return bundledButton_; }  // its menu: the bundled policies
+  QComboBox* fallbackBox() const { return fallbackBox_; }  // editable: empty, a bundled name or a .pt file
+  ChunkTimeline* timeline() const { return timeline_; }
   QLineEdit* promptEdit() const { return promptEdit_; }
   QComboBox* modeBox() const { return modeBox_; }
   QCheckBox* recordBox() const { return recordBox_; }
@@ -62,6 +66,7 @@ class RunView : public QWidget {
   void fillBundledMenu(QMenu* menu);
   void updateControls();
   void updateIndicator(const ExecutorStatus& e, const TakeoverStatus& t);
+  QString switchesText() const;
 
   Studio& studio_;
   const DatasetFolder& dataset_;
@@ -74,6 +79,7 @@ class RunView : public QWidget {
   QLineEdit* policyEdit_ = nullptr;
   QPushButton* bundledButton_ = nullptr;
   QLineEdit* apiKeyEdit_ = nullptr;
+  QComboBox* fallbackBox_ = nullptr;
   QComboBox* modeBox_ = nullptr;
   QLineEdit* promptEdit_ = nullptr;
   QCheckBox* recordBox_ = nullptr;

@@ -47,6 +47,11 @@ void SegmentTimeline::setEpisode(double duration, std::vector<Segment> segments,
   setSegments(std::move(segments));
 }
 
+void SegmentTimeline::setSourceBands(std::vector<SourceBand> bands) {
+  sourceBands_ = std::move(bands);
+  update();
+}
+
 void SegmentTimeline::setSegments(std::vector<Segment> segments) {
   segments_ = std::move(segments);
   selected_ = -1;
@@ -139,6 +144,10 @@ void SegmentTimeline::paintEvent(QPaintEvent*) {
   QPainter p(this);
   p.setRenderHint(QPainter::Antialiasing);
   p.fillRect(rect(), QColor(40, 43, 50));
+  for (const SourceBand& band : sourceBands_)  // the fallback drove, or nothing did
+    if (band.source == PolicySource::Fallback || band.source == PolicySource::None)
+      p.fillRect(QRect(QPoint(xAt(band.start), 0), QPoint(xAt(band.end), height())),
+                 band.source == PolicySource::Fallback ? QColor(140, 80, 210, 90) : QColor(200, 50, 45, 70));
   for (auto [start, end] : interventions_)  // who was in control: human takeovers
     p.fillRect(QRect(QPoint(xAt(start), 0), QPoint(xAt(end), height())), QColor(210, 120, 30, 90));
   p.setPen(QColor(150, 155, 165));

@@ -6,6 +6,9 @@
 // box); dragging one in trims the episode there, dragging it back to the end clears that mark. The time
 // outside the trim is dimmed.
 //
+// Policy runs with a fallback: where the fallback drove (purple) and where nothing did, the followers
+// holding (red), as bands behind everything, from /policy_source; human control is the takeover band.
+//
 // Human control (policy runs): a lower lane holds the recovery and correction segments, and every part of
 // a human-controlled span that none covers yet as a dashed box to review. Right-click there (or on any
 // segment): "Split here", "Mark as recovery", "Mark as correction". Splitting an unreviewed span makes
@@ -30,6 +33,14 @@ class SegmentTimeline : public QWidget {
   void setEpisode(double duration, std::vector<Segment> segments,
                   std::vector<std::pair<double, double>> interventions);
   void setSegments(std::vector<Segment> segments);
+  // Spans of the episode with their source (recorder's /policy_source), drawn as bands; main and human are
+  // not drawn (the takeover bands show human control).
+  struct SourceBand {
+    double start = 0.0, end = 0.0;
+    PolicySource source = PolicySource::Main;
+  };
+  void setSourceBands(std::vector<SourceBand> bands);
+  const std::vector<SourceBand>& sourceBands() const { return sourceBands_; }
   void setPlayhead(double seconds);
   const std::vector<Segment>& segments() const { return segments_; }
   int selected() const { return selected_; }
@@ -81,6 +92,7 @@ class SegmentTimeline : public QWidget {
   std::vector<Segment> segments_;
   std::vector<std::pair<double, double>> interventions_;
   std::vector<TimeSpan> human_;
+  std::vector<SourceBand> sourceBands_;
   std::optional<double> trimStart_, trimEnd_;
   double playhead_ = 0.0;
   int selected_ = -1;
