@@ -26,6 +26,14 @@ check inspect-png 0 'saved .*front_10.png' -- "$flywheel" inspect "$work/data/ep
 echo "not hdf5" >"$work/data/episode_9.hdf5"
 check inspect-damaged 1 'episode_9.hdf5: not an HDF5 file' -- "$flywheel" inspect "$work/data/episode_9.hdf5"
 check inspect-missing 1 'no such file' -- "$flywheel" inspect "$work/nothing.hdf5"
+# Episode quality: list shows each verdict ("-" for what cannot be read) and --why the reasons, here from a
+# rig file whose quality: section allows 0.1 s of idle.
+check list-verdict 0 '^episode_1.hdf5 +complete +good ' -- "$flywheel" list "$work/data"
+check list-verdict-unread 0 '^episode_9.hdf5 +damaged +- ' -- "$flywheel" list "$work/data"
+sed 's/^name: sim$/name: strict\nquality:\n  check_idle_s: 0.1/' "$(dirname "$0")/../resources/rigs/sim.yaml" >"$work/strict.yaml"
+"$flywheel" record --rig "$work/strict.yaml" --out "$work/strict" --seconds 1 --fast >/dev/null
+check list-why-verdict 0 '^episode_0.hdf5 +complete +check ' -- "$flywheel" list "$work/strict" --why
+check list-why-reason 0 '^    idle [0-9.]+ s at the start$' -- "$flywheel" list "$work/strict" --why
 
 # Label text that is not UTF-8 is refused, naming the option, before anything is created or changed:
 # every kind of malformed sequence, through every command that stores text.
