@@ -14,6 +14,7 @@
 #include "recorder/episode_writer.hpp"
 #include "recorder/labels.hpp"
 #include "sim_harness.hpp"
+#include "training/training_set.hpp"
 
 using namespace flywheel;
 using namespace flywheel::gui;
@@ -35,7 +36,9 @@ void recordSimEpisodes(const QString& folder, int count, int ticks) {
   }
 }
 
-// A 2 s policy run at 50 Hz in which a human had control from tick 30 to 79 (0.6 s to 1.6 s).
+// A policy run of 100 ticks at a nominal 50 Hz that fell behind to 40 Hz (/timestamp t / 40), in which a
+// human had control from tick 30 to 79: 0.75 s to 2.0 s measured (0.6 s to 1.6 s by tick / fps).
+constexpr double kLaggingHz = 40.0;
 void writePolicyRun(const std::string& path) {
   EpisodeInfo info;
   info.task = "pick";
@@ -46,7 +49,7 @@ void writePolicyRun(const std::string& path) {
   for (std::size_t t = 0; t < 100; ++t) {
     Observation o;
     o.tick = t;
-    o.time = t / 50.0;
+    o.time = t / kLaggingHz;
     o.state = JointState::zeros(2);
     o.state.position = {std::sin(0.05 * t), 0.3};
     o.action = o.state.position;
@@ -168,8 +171,9 @@ class ReviewTrimsTest : public QObject {
     QVERIFY(!view.dirty());
   }
 
-  // A takeover in a policy run shows as a span to review; split into recovery and correction, one part
-  // split again and re-marked, undone once, saved, and read back.
+  // A takeover in a policy run shows as a span to review, on the measured clock; split into recovery and
+  // correction, one part split again and re-marked, undone once, saved, read back, and trained on: the
+  // training set keeps exactly the human ticks of the correction the operator saw.
   void humanControlIsSplitIntoRecoveryAndCorrection() {
     QTemporaryDir dir;
     writePolicyRun(dir.filePath("episode_0.hdf5").toStdString());
@@ -181,7 +185,10 @@ class ReviewTrimsTest : public QObject {
     QTRY_VERIFY(!view.currentPath().isEmpty());
     SegmentTimeline* timeline = view.timeline();
     const int lane = timeline->controlLaneY();
-    QCOMPARE(timeline->unreviewed(), (std::vector<TimeSpan>{{0.6, 1.6}}));
+    QCOMPARE(timeline->unreviewed(), (std::vector<TimeSpan>{{30 / kLaggingHz, 80 / kLaggingHz}}));
+    QTest::mouseClick(timeline, Qt::LeftButton, Qt::NoModifier,
+                      {timeline->xAt(1.01), timeline->languageLaneY()});
+    QCOMPARE(view.scrubber()->value(), 40);                  // recorded at 1.0 s: tick 40, not 50
     QVERIFY(!timeline->menuAt({timeline->xAt(0.3), lane}));  // nobody took over there: nothing to mark
 
     QVERIFY(choose(timeline, {timeline->xAt(1.0), lane}, "Split here"));
@@ -190,8 +197,8 @@ class ReviewTrimsTest : public QObject {
     QCOMPARE(split.size(), std::size_t(2));
     QCOMPARE(spanKindOf(split[0]), SpanKind::Recovery);
     QCOMPARE(spanKindOf(split[1]), SpanKind::Correction);
-    QCOMPARE(split[0].start, 0.6);
-    QCOMPARE(split[1].end, 1.6);
+    QCOMPARE(split[0].start, 0.75);
+    QCOMPARE(split[1].end, 2.0);
     QCOMPARE(split[0].end, split[1].start);
     QVERIFY(std::abs(split[0].end - 1.0) < 0.01);
 
@@ -214,6 +221,19 @@ class ReviewTrimsTest : public QObject {
       kinds.push_back(spanKindOf(s));
     QCOMPARE(kinds, (std::vector<SpanKind>{SpanKind::Recovery, SpanKind::Correction, SpanKind::Recovery}));
     QVERIFY(saved.trimStart.has_value());
+
+    TrainingSetOptions options;
+    options.sources = {view.currentPath().toStdString()};
+    options.heldOutShare = 0.0;
+    const TrainingSet set(options);
+    std::vector<std::uint32_t> used, expected;
+    for (const SampleRef& sample : set.trainSamples())
+      used.push_back(sample.tick);
+    for (std::uint32_t t = 30; t < 80; ++t)
+      if (saved.segments[1].start <= t / kLaggingHz && t / kLaggingHz < saved.segments[1].end)
+        expected.push_back(t);
+    QVERIFY(expected.size() >= 10);
+    QCOMPARE(used, expected);
   }
 };
 

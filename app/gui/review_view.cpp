@@ -11,6 +11,7 @@
 #include <QShortcut>
 #include <QSplitter>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -147,7 +148,9 @@ void ReviewView::buildUi() {
   connect(timeline_, &SegmentTimeline::segmentsEdited, this, [this] { remember(); });
   connect(timeline_, &SegmentTimeline::trimEdited, this, [this] { remember(); });
   connect(timeline_, &SegmentTimeline::seekRequested, this, [this](double seconds) {
-    if (summary_.fps > 0) scrubber_->setValue(static_cast<int>(std::lround(seconds * summary_.fps)));
+    // The tick shown at `seconds`: the last one that started by then.
+    const auto after = std::upper_bound(times_.begin(), times_.end(), seconds);
+    scrubber_->setValue(static_cast<int>(std::max<std::ptrdiff_t>(0, after - times_.begin() - 1)));
   });
   connect(timeline_, &SegmentTimeline::selectionChanged, this, [this](int index) {
     showing_ = true;
@@ -267,7 +270,7 @@ void ReviewView::openTrainDialog() {
 bool ReviewView::openEpisode(const QString& path) {
   player_.stop();
   // Everything is read and checked before the view changes: a damaged file leaves the view as it was.
-  std::vector<double> qpos;
+  std::vector<double> qpos, times;
   try {
     if (RecordingMark::held(path.toStdString())) throw RecorderError("a take in progress");
     auto reader = std::make_unique<EpisodeReader>(path.toStdString());
@@ -275,7 +278,9 @@ bool ReviewView::openEpisode(const QString& path) {
     if (!summary.problem.empty()) throw RecorderError("damaged (" + summary.problem + ")");
     EpisodeLabels labels = readLabelsOf(reader->file());
     qpos = reader->readDoubles("/observations/qpos");
+    times = tickTimes(*reader, summary);
     summary_ = std::move(summary);
+    times_ = std::move(times);
     saved_ = std::move(labels);
     reader_ = std::move(reader);
   } catch (const std::exception& e) {
@@ -293,21 +298,17 @@ bool ReviewView::openEpisode(const QString& path) {
     grid->addWidget(frame, static_cast<int>(c) / 2, static_cast<int>(c) % 2);
     frames_.push_back(frame);
   }
+  // The timeline runs on the ticks' measured times (/timestamp), as trims and segments are kept and as
+  // training and export apply them: on a take that fell behind its rate, tick / fps would drift.
+  const double period = summary_.fps > 0 ? 1.0 / summary_.fps : 0.0;
   std::vector<std::pair<double, double>> interventions;
   try {
-    std::vector<double> flags = reader_->readDoubles("/intervention");
-    for (std::size_t t = 0; t < flags.size(); ++t)
-      if (flags[t] != 0.0 && (t == 0 || flags[t - 1] == 0.0)) {
-        std::size_t end = t;
-        while (end < flags.size() && flags[end] != 0.0)
-          ++end;
-        interventions.emplace_back(t / summary_.fps, end / summary_.fps);
-      }
+    for (const TimeSpan& span : humanControlSpans(reader_->readDoubles("/intervention"), times_, period))
+      interventions.emplace_back(span.start, span.end);
   } catch (const RecorderError&) {
     // a teleoperated demonstration: nobody took over
   }
-  const double duration = summary_.fps > 0 ? static_cast<double>(summary_.ticks) / summary_.fps : 0.0;
-  timeline_->setEpisode(duration, saved_.segments, interventions);
+  timeline_->setEpisode(trimmableDuration(summary_), saved_.segments, interventions);
   try {
     timeline_->setSourceBands(sourceBandsOf(reader_->readPolicySources(), summary_.fps));
   } catch (const RecorderError& e) {  // a damaged /policy_source is said, not drawn
@@ -369,8 +370,8 @@ void ReviewView::undo() {
 bool ReviewView::save() {
   if (!reader_) return false;
   EpisodeLabels edited = labels();
-  const double duration = summary_.fps > 0 ? static_cast<double>(summary_.ticks) / summary_.fps : 0.0;
-  if (std::string problem = validateSegments(edited.segments, duration); !problem.empty()) {
+  if (std::string problem = validateSegments(edited.segments, trimmableDuration(summary_));
+      !problem.empty()) {
     Q_EMIT message(QString("Not saved: %1").arg(q(problem)));
     return false;
   }
@@ -408,9 +409,9 @@ void ReviewView::reopen() {
 
 void ReviewView::seek(int tick) {
   if (!reader_ || summary_.ticks == 0) return;
-  const double seconds = summary_.fps > 0 ? tick / summary_.fps : 0.0;
+  const double seconds = static_cast<std::size_t>(tick) < times_.size() ? times_[tick] : 0.0;
   timeLabel_->setText(
-      QString("%1 s / %2 s").arg(seconds, 0, 'f', 2).arg(summary_.ticks / summary_.fps, 0, 'f', 2));
+      QString("%1 s / %2 s").arg(seconds, 0, 'f', 2).arg(trimmableDuration(summary_), 0, 'f', 2));
   timeline_->setPlayhead(seconds);
   plot_->setPlayhead(summary_.ticks > 1 ? static_cast<double>(tick) / (summary_.ticks - 1) : 0.0);
   for (std::size_t c = 0; c < frames_.size(); ++c) {

@@ -86,6 +86,7 @@ class ReviewView : public QWidget {
   QString path_;
   std::unique_ptr<EpisodeReader> reader_;
   EpisodeSummary summary_;
+  std::vector<double> times_;  // each tick's time (/timestamp): the timeline's seconds
   EpisodeLabels saved_;
   std::vector<EpisodeLabels> undo_;
   bool showing_ = false;         // while fields are filled in programmatically
