@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "recorder/episode_quality.hpp"
+#include "recorder/episode_reader.hpp"
 #include "recorder/h5.hpp"
 
 namespace flywheel {
@@ -155,10 +156,13 @@ std::optional<EpisodeQuality> readStoredQuality(long long file) {
     std::vector<std::string> names;
     H5Aiterate2(group, H5_INDEX_NAME, H5_ITER_INC, nullptr, collectAttribute, &names);
     for (const std::string& name : names) {
-      if (name.starts_with("repeated_share:")) cameraNamed(q, name.substr(15)).repeatedShare = number(name);
-      if (name.starts_with("max_frame_age_s:")) cameraNamed(q, name.substr(16)).maxFrameAge = number(name);
+      // Camera names are shown (list --why, tooltips): control characters and broken UTF-8 made safe.
+      if (name.starts_with("repeated_share:"))
+        cameraNamed(q, printable(name.substr(15))).repeatedShare = number(name);
+      if (name.starts_with("max_frame_age_s:"))
+        cameraNamed(q, printable(name.substr(16))).maxFrameAge = number(name);
       if (name.starts_with("expected_repeated_share:"))
-        cameraNamed(q, name.substr(24)).expectedRepeatedShare = number(name);
+        cameraNamed(q, printable(name.substr(24))).expectedRepeatedShare = number(name);
     }
   } catch (const h5::Error&) {
     return std::nullopt;  // damaged: measured again from the datasets
