@@ -56,6 +56,7 @@ void writePolicyRun(const std::string& path) {
     std::shared_ptr<std::uint8_t[]> pixels(new std::uint8_t[32 * 24 * 3]());
     o.frames.push_back({Image{32, 24, pixels}, o.time, t + 1});
     o.intervention = t >= 30 && t < 80;
+    o.policySource = o.intervention ? PolicySource::Human : PolicySource::Main;
     o.policyAction = o.action;
     writer.pushBlocking(o);
   }
