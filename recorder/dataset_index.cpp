@@ -180,7 +180,8 @@ void addQuality(const std::string& path, const EpisodeReader& reader, const Epis
     return;
   }
   try {
-    e.quality = readStoredQuality(reader.file());
+    // An interrupted take may hold a /quality group cut short: measured instead.
+    if (e.status == EpisodeStatus::Complete) e.quality = readStoredQuality(reader.file());
     if (!e.quality) e.quality = measureOpenEpisode(reader.file(), path);
   } catch (const RecorderError& failure) {  // readable, yet not measurable: listed, with the reason
     e.verdict = Verdict::Check;

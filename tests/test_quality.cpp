@@ -284,6 +284,24 @@ class QualityTest : public QObject {
     QCOMPARE(*stored->gripperEvents, *measured.gripperEvents);
   }
 
+  // A /quality group someone else damaged is not believed: the index measures the datasets instead.
+  void damagedStoredQualityIsMeasuredAgain() {
+    QTemporaryDir dir;
+    Take take;
+    take.time = [](std::size_t k) { return 0.025 * static_cast<double>(k); };
+    const std::string path = write(dir, "episode_0.hdf5", take);
+    for (const char* edit : {"f['quality'].attrs['mean_rate_hz'] = -5.0",
+                             "f['quality'].attrs['mean_rate_hz'] = 40.0; f['quality'].attrs['ticks'] = 'x'",
+                             "del f['quality']; f['quality'] = np.zeros(3)"}) {
+      QVERIFY(h5pyEdit(path, edit));
+      EpisodeReader reader(path);
+      QVERIFY2(!readStoredQuality(reader.file()), edit);
+    }
+    const EpisodeEntry entry = DatasetIndex(dir.path().toStdString()).rebuild().at(0);
+    QVERIFY(std::abs(*entry.quality->meanRateHz - 40.0) < 1e-6);
+    QCOMPARE(entry.verdict, Verdict::Bad);
+  }
+
   void hostileFileIsAClearError() {
     QTemporaryDir dir;
     const std::string path = dir.filePath("x.hdf5").toStdString();
