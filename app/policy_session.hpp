@@ -71,6 +71,10 @@ class PolicySession {
   std::string describeFallback() const { return fallbackPolicy_ ? fallbackPolicy_->describe() : ""; }
   ExecutorStatus fallbackStatus() const { return fallbackExecutor_->status(); }
   PolicySource driving() const { return fallbackSource_ ? fallbackSource_->driving() : PolicySource::Main; }
+  // Ticks the robot held since the first action: with a fallback, those neither policy had an action for.
+  std::uint64_t heldTicks() const {
+    return fallbackSource_ ? fallbackSource_->heldTicks() : executor_->status().heldTicks;
+  }
   // What produced the goal of the latest tick (as /policy_source records it).
   PolicySource currentSource() const;
   std::vector<SourceSwitch> switches() const {

@@ -43,8 +43,10 @@ std::optional<JointVector> FallbackSource::nextAction(const ControlInput& input)
   std::optional<JointVector>& target = driving_.load() == PolicySource::Main ? mainAction : fallbackAction;
   if (!target) {  // hold where the followers are; a blend resumes from there when actions come
     last_ = PolicySource::None;
+    if (everActed_) ++heldTicks_;
     return std::nullopt;
   }
+  everActed_ = true;
   last_ = driving_.load();
   return blending_ ? blended(*target) : *target;
 }

@@ -45,6 +45,8 @@ class FallbackSource final : public ActionSource {
   // Thread-safe.
   PolicySource driving() const { return driving_.load(); }  // Main or Fallback
   std::vector<SourceSwitch> switches() const;
+  // Ticks on which neither policy had an action since the first action: the robot held.
+  std::uint64_t heldTicks() const { return heldTicks_.load(); }
 
  private:
   void switchTo(PolicySource to, std::string reason, const ControlInput& input);
@@ -63,6 +65,8 @@ class FallbackSource final : public ActionSource {
 
   std::atomic<PolicySource> driving_{PolicySource::Main};
   std::atomic<PolicySource> last_{PolicySource::None};  // written on the loop thread
+  std::atomic<std::uint64_t> heldTicks_{0};
+  bool everActed_ = false;  // loop thread
   mutable std::mutex mutex_;
   std::vector<SourceSwitch> switches_;
 };

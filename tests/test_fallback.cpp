@@ -113,6 +113,7 @@ class FallbackTest : public QObject {
     QCOMPARE(switches[1].to, PolicySource::Main);
     QCOMPARE(switches[1].reason, std::string("3 valid answers in a row"));
     QVERIFY(switches[1].time > switches[0].time);
+    QCOMPARE(p.source.heldTicks(), std::uint64_t(0));  // in lockstep the fallback answers at once
     // Without the blend the switch to the fallback jumps by 1.5 or more; blended over 5 ticks (0.1 s), a
     // fifth of that per tick.
     QVERIFY2(worst > 0.25 && worst < 0.4, qPrintable(QString("largest step %1").arg(worst)));
@@ -182,6 +183,7 @@ class FallbackTest : public QObject {
     for (int i = 0; i < 30; ++i)
       last = tick();
     QCOMPARE(last, PolicySource::None);
+    QVERIFY(p.source.heldTicks() > 0);
   }
 
   // On the simulated rig: /policy_source as recorded says which policy drove each tick, and a file whose

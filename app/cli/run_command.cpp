@@ -98,8 +98,9 @@ void printSummary(const PolicySession& session, Studio& studio) {
     std::printf("  server: %s; %llu reconnect(s)\n", serverLine(session).c_str(),
                 static_cast<unsigned long long>(session.reconnects()));
   std::printf("  held the robot for %llu ticks; %llu takeover(s)%s%s\n",
-              static_cast<unsigned long long>(e.heldTicks), static_cast<unsigned long long>(t.takeovers),
-              t.takeovers ? ", last by " : "", t.takeovers ? t.lastCause.c_str() : "");
+              static_cast<unsigned long long>(session.heldTicks()),
+              static_cast<unsigned long long>(t.takeovers), t.takeovers ? ", last by " : "",
+              t.takeovers ? t.lastCause.c_str() : "");
   printSwitches(session);
   auto stats = studio.loop().stats();
   std::printf("  control loop: %ld Hz achieved of %ld Hz, jitter p99 %ld us, %llu overruns\n",

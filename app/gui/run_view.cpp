@@ -311,7 +311,7 @@ void RunView::refresh() {
           .arg(e.inferences)
           .arg(e.refused)
           .arg(e.failures)
-          .arg(e.heldTicks)
+          .arg(session_->heldTicks())
           .arg(t.takeovers)
           .arg(e.stepsAhead)
           .arg(remote ? QString(" · %1 reconnect(s)").arg(session_->reconnects()) : QString())

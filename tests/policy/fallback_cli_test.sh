@@ -67,6 +67,9 @@ run_fast "$work/stall.txt" --policy "ws://127.0.0.1:$port" --fallback sim-pick-p
 check stall-summary 0 'fallback sim-pick-place.pt: 2 switch\(es\)' -- cat "$work/stall.txt"
 check stall-reason 0 'to fallback  no answer from ws://127.0.0.1:[0-9]+ for 1\.0 s' -- cat "$work/stall.txt"
 check stall-back 0 'to main +3 valid answers in a row' -- cat "$work/stall.txt"
+# Held only while the plan had run out and the watchdog had not yet fired: at most its 1 s (50 ticks).
+check stall-held-within-watchdog 0 '^ok$' -- awk '/held the robot for/ {print ($5 <= 50 ? "ok" : "held " $5)}' \
+  "$work/stall.txt"
 check_sources stall-file "$work/stall/episode_0.hdf5" "$work/stall.txt" "main fallback main"
 
 # Error frames (openpi's text frame, then close) on request 20 and every 40th after: each hands over to
