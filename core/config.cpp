@@ -208,8 +208,34 @@ TakeoverConfig parseTakeover(const Field& t) {
   return takeover;
 }
 
+// A named bin's name is the word an instruction uses: lowercase letters only, so that it matches a word
+// of the prompt as split by the tokeniser.
+SimBin parseSimBin(const Field& f) {
+  f.allowOnly({"name", "center"});
+  SimBin bin;
+  bin.name = f.child("name").name();
+  if (bin.name.size() > 32 || !std::all_of(bin.name.begin(), bin.name.end(), [](char c) {
+        return c >= 'a' && c <= 'z';
+      }))
+    f.child("name").fail("must be one lowercase word of letters a-z (the word an instruction uses), got '" +
+                         bin.name + "'");
+  bin.center = f.child("center").vector<2>(kMetresOnTable);
+  return bin;
+}
+
+std::vector<SimBin> parseSimBins(const Field& list) {
+  std::vector<SimBin> bins;
+  for (const Field& f : list.items()) {
+    bins.push_back(parseSimBin(f));
+    for (std::size_t i = 0; i + 1 < bins.size(); ++i)
+      if (bins[i].name == bins.back().name) f.child("name").fail("duplicate bin name '" + bins[i].name + "'");
+  }
+  if (bins.size() < 2 || bins.size() > 8) list.fail("must list 2 to 8 bins, each {name, center}");
+  return bins;
+}
+
 SimConfig parseSim(const Field& s) {
-  s.allowOnly({"seed", "bin_center", "cube_region"});
+  s.allowOnly({"seed", "bin_center", "cube_region", "bins"});
   SimConfig sim;
   if (s.has("seed")) sim.seed = static_cast<unsigned>(s.child("seed").integer({0, 4294967295.0}));
   if (s.has("bin_center")) sim.binCenter = s.child("bin_center").vector<2>(kMetresOnTable);
@@ -217,6 +243,10 @@ SimConfig parseSim(const Field& s) {
     sim.cubeRegion = s.child("cube_region").vector<4>(kMetresOnTable);
     if (sim.cubeRegion[0] >= sim.cubeRegion[1] || sim.cubeRegion[2] >= sim.cubeRegion[3])
       s.child("cube_region").fail("must be [x_min, x_max, y_min, y_max] with min < max");
+  }
+  if (s.has("bins")) {
+    if (s.has("bin_center")) s.child("bins").fail("give either bin_center (one bin) or bins, not both");
+    sim.bins = parseSimBins(s.child("bins"));
   }
   return sim;
 }

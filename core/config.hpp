@@ -125,10 +125,19 @@ struct QualityThresholds {
   double checkHumanShare = 0.5;  // policy runs: more ticks under human control than this share: check
 };
 
+// A named bin of a task with several: its name is the word an instruction uses ("... the left bin").
+struct SimBin {
+  std::string name;  // one lowercase word of letters a-z
+  std::array<double, 2> center{0.2, 0.3};
+};
+
 struct SimConfig {
   unsigned seed = 1;
   std::array<double, 2> binCenter{0.2, 0.3};                  // metres on the table
   std::array<double, 4> cubeRegion{0.26, 0.40, -0.14, 0.08};  // x min, x max, y min, y max
+  // Empty: one bin at binCenter, any instruction. Two or more: the instruction names the bin that counts
+  // (devices/sim/sim_world.hpp); binCenter is then unused.
+  std::vector<SimBin> bins;
 };
 
 struct RigConfig {
