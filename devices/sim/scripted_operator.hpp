@@ -22,16 +22,18 @@ class ScriptedOperator {
   ScriptedOperator(const ArmKinematics& kinematics, const Eigen::Vector3d& cube, double cubeYaw,
                    const Eigen::Vector2d& bin, double binHeight, std::mt19937& random);
   ScriptedOperator() = default;
+  struct Waypoint {
+    double duration;  // seconds to reach `target` from the previous waypoint
+    HandTarget target;
+  };
+  // A plan given waypoint by waypoint; the first is where the hand starts (its duration a pause there).
+  explicit ScriptedOperator(std::vector<Waypoint> plan) : plan_(std::move(plan)) {}
 
   HandTarget targetAt(double seconds) const;
   double duration() const;
   static HandTarget home(const ArmKinematics& kinematics);
 
  private:
-  struct Waypoint {
-    double duration;
-    HandTarget target;
-  };
   std::vector<Waypoint> plan_;
 };
 

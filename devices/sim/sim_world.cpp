@@ -83,7 +83,7 @@ void SimWorld::resetEpisode(unsigned seed) {
   const Eigen::Vector2d bin(rig_.sim.binCenter[0], rig_.sim.binCenter[1]);
   if (activeFollower)
     operator_ = ScriptedOperator(activeFollower->kinematics, cube_, cubeYaw_, bin, kBinHeight, random_);
-  episodeStart_ = time_;
+  episodeStart_ = planStart_ = time_;
 }
 
 void SimWorld::advance(double dt) {
@@ -102,7 +102,7 @@ void SimWorld::driveLeaders(double dt) {
   const ArmBody* follower = nullptr;
   for (const ArmBody& arm : arms_)
     if (arm.pairedLeader == activeLeader_) follower = &arm;
-  HandTarget target = operator_.targetAt(time_ - episodeStart_);
+  HandTarget target = operator_.targetAt(time_ - planStart_);
   auto q = follower->kinematics.inverseTopDown(target.position, target.yaw);
   if (!q) return;  // out of reach: the hand stays where it was
   JointVector next(q->begin(), q->end());
@@ -209,6 +209,20 @@ void SimWorld::setHandOnLeaders(bool onLeaders) {
   handOnLeaders_ = onLeaders;
 }
 
+void SimWorld::setHandPlan(const ScriptedOperator& plan) {
+  std::lock_guard lock(mutex_);
+  operator_ = plan;
+  planStart_ = time_;
+}
+
+std::optional<SimWorld::OperatorArm> SimWorld::operatorArm() const {
+  std::lock_guard lock(mutex_);
+  for (const ArmBody& arm : arms_)
+    if (activeLeader_ >= 0 && arm.pairedLeader == activeLeader_)
+      return OperatorArm{arm.kinematics, arm.state.position};
+  return std::nullopt;
+}
+
 bool SimWorld::handOnLeaders() const {
   std::lock_guard lock(mutex_);
   return handOnLeaders_;
@@ -235,7 +249,7 @@ EpisodeOutcome SimWorld::outcome() const {
   EpisodeOutcome outcome;
   outcome.cubeHeld = holder_ >= 0;
   outcome.success = !outcome.cubeHeld && cubeInsideBin() && cube_.z() < kBinFloor + kCubeSize / 2.0 + 1e-6;
-  outcome.operatorDone = time_ - episodeStart_ >= operator_.duration();
+  outcome.operatorDone = time_ - planStart_ >= operator_.duration();
   return outcome;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <mutex>
+#include <optional>
 #include <random>
 
 #include "core/config.hpp"
@@ -41,6 +42,15 @@ class SimWorld {
   // (a policy runs: leaders are then servos like the followers, torque permitting).
   void setHandOnLeaders(bool onLeaders);
   bool handOnLeaders() const;
+  // The operator's hand follows `plan` from now on, timed from this moment (a supervisor's correction,
+  // devices/sim/scripted_supervisor.hpp); the next resetEpisode draws a fresh plan again.
+  void setHandPlan(const ScriptedOperator& plan);
+  // The follower the operator works through (the one nearest the cube): its kinematics and joints.
+  struct OperatorArm {
+    ArmKinematics kinematics;
+    JointVector joints;
+  };
+  std::optional<OperatorArm> operatorArm() const;
   SceneSnapshot snapshot() const;
   EpisodeOutcome outcome() const;
   double time() const;
@@ -68,6 +78,7 @@ class SimWorld {
   std::mt19937 random_;
   double time_ = 0.0;
   double episodeStart_ = 0.0;
+  double planStart_ = 0.0;  // when operator_'s plan began: the episode's start, or a correction's
   int activeLeader_ = -1;
   bool handOnLeaders_ = true;
   ScriptedOperator operator_;
