@@ -12,8 +12,10 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
+#include "core/prompt_words.hpp"
 #include "policy/image_prep.hpp"
 
 namespace flywheel {
@@ -112,10 +114,20 @@ ModelContract ModelContract::fromJson(const std::string& text, const std::string
     c.imageHeight = size[0];
     c.imageWidth = size[1];
     c.takesPrompt = j.value("takes_prompt", false);
+    c.promptVocabulary = j.value("prompt_vocabulary", std::vector<std::string>{});
   } catch (const nlohmann::json::exception& e) {
     throw PolicyError(source + ": flywheel.json: " + e.what());
   }
   if (c.horizon < 1) throw PolicyError(source + ": flywheel.json: horizon must be at least 1");
+  if (j.contains("prompt_vocabulary")) {
+    if (!c.takesPrompt)
+      throw PolicyError(source + ": flywheel.json: prompt_vocabulary is given but takes_prompt is not true");
+    try {
+      PromptVocabulary::fromList(c.promptVocabulary);
+    } catch (const std::invalid_argument& e) {
+      throw PolicyError(source + ": flywheel.json: prompt_vocabulary: " + e.what());
+    }
+  }
   c.imageMean = numbers(j, "image_mean", 3, source);
   c.imageStd = numbers(j, "image_std", 3, source);
   c.stateMean = numbers(j, "state_mean", c.stateDim, source);
@@ -136,6 +148,14 @@ struct TorchScriptPolicy::Impl {
   torch::jit::script::Module module;
   torch::Device device{torch::kCPU};
   std::array<std::array<float, 256>, 3> pixelValues{};  // per channel: byte → normalised float
+  std::optional<PromptVocabulary> vocabulary;           // the prompt goes in as word ids
+
+  // [1, L] word ids; an empty prompt is one padding id (no word), so L is never 0.
+  at::Tensor promptIds(const std::string& prompt) const {
+    std::vector<std::int64_t> ids = vocabulary->ids(prompt);
+    if (ids.empty()) ids.push_back(PromptVocabulary::kPad);
+    return torch::tensor(ids, torch::kInt64).reshape({1, static_cast<long>(ids.size())});
+  }
 
   void buildPixelTable() {
     for (std::size_t c = 0; c < 3; ++c) {
@@ -178,7 +198,10 @@ struct TorchScriptPolicy::Impl {
 
   at::Tensor forward(const at::Tensor& state, const at::Tensor& images, const std::string& prompt) {
     std::vector<torch::jit::IValue> inputs{state.to(device), images.to(device)};
-    if (contract.takesPrompt) inputs.emplace_back(prompt);
+    if (contract.takesPrompt && vocabulary)
+      inputs.emplace_back(promptIds(prompt).to(device));
+    else if (contract.takesPrompt)
+      inputs.emplace_back(prompt);
     c10::InferenceMode inference;
     return module.forward(inputs).toTensor().to(torch::kCPU, torch::kFloat32).contiguous();
   }
@@ -222,6 +245,8 @@ TorchScriptPolicy::TorchScriptPolicy(const std::string& path, const PolicyRigSpe
                       ": no flywheel.json inside the model (save it with torch.jit.save(..., "
                       "_extra_files={'flywheel.json': ...}); see README, 'Policies')");
   m.contract = ModelContract::fromJson(extra["flywheel.json"], path);
+  if (!m.contract.promptVocabulary.empty())
+    m.vocabulary = PromptVocabulary::fromList(m.contract.promptVocabulary);
   m.buildPixelTable();
   if (m.contract.stateDim != rig.joints || m.contract.actionDim != rig.joints)
     throw PolicyError(path + ": the model takes a state of " + std::to_string(m.contract.stateDim) +

@@ -12,10 +12,14 @@
 //                  A standard deviation below 0.01 (a joint that never moved in the training data) is
 //                  floored to 0.01, as ACT clips it, rather than dividing by 0; negative or non-finite
 //                  statistics are refused, naming the joint.
-//   takes_prompt   true when forward also takes the language prompt as a str
+//   takes_prompt   true when forward also takes the language prompt: as a str, or with
+//   prompt_vocabulary  ["<pad>", "<unk>", words...] (core/prompt_words.hpp) as its word ids, int64
+//                  [1, L]: the prompt lowercased and split on non-letters, a word not in the list <unk> (1),
+//                  an empty prompt one <pad> (0)
 // forward(state: Tensor[1, state_dim] float32 normalised,
 //         images: Tensor[1, len(cameras), 3, H, W] float32,
-//         [prompt: str]) -> Tensor[1, horizon, action_dim] float32 (normalised actions).
+//         [prompt: str or Tensor[1, L] int64]) -> Tensor[1, horizon, action_dim] float32 (normalised
+//         actions).
 // Loading checks the description against the rig and runs the model once on zeros to check its output.
 #pragma once
 
@@ -36,7 +40,8 @@ struct ModelContract {
   std::vector<double> stateMean, stateStd;    // empty: none
   std::vector<double> actionMean, actionStd;  // empty: none
   bool takesPrompt = false;
-  std::vector<std::string> notes;  // statistics that were floored
+  std::vector<std::string> promptVocabulary;  // empty: the prompt is passed as a str
+  std::vector<std::string> notes;             // statistics that were floored
 
   static ModelContract fromJson(const std::string& json, const std::string& source);  // throws PolicyError
 };

@@ -2,7 +2,7 @@
 """Writes small TorchScript policies that follow the studio's I/O contract (README, 'Policies'), and the
 actions python3-torch computes for a known input, so the C++ side can be checked against them.
 
-  make_test_model.py OUT.pt --variant good|wrong-shape|wrong-joints|nan|no-metadata|bench
+  make_test_model.py OUT.pt --variant good|wrong-shape|wrong-joints|nan|no-metadata|bench|prompt-ids
                      [--joints 7] [--cameras top,front] [--horizon 10] [--expected OUT.json]
                      [--zero-std-joint J] [--negative-std-joint J]   (that joint's state_std and action_std)
 """
@@ -45,6 +45,25 @@ class TinyPolicy(torch.nn.Module):
         return out
 
 
+class PromptIdsPolicy(torch.nn.Module):
+    """Takes the prompt as word ids [1, L] (flywheel.json prompt_vocabulary): every action is the state,
+    plus the sum of the ids on joint 0 and the count of words (padding excluded) on joint 1, so a test can
+    read back exactly which ids the studio passed."""
+
+    def __init__(self, horizon: int):
+        super().__init__()
+        self.horizon = horizon
+
+    def forward(self, state: torch.Tensor, images: torch.Tensor, prompt: torch.Tensor) -> torch.Tensor:
+        out = state.unsqueeze(1).repeat(1, self.horizon, 1)
+        out[:, :, 0] += prompt.sum(1).to(state.dtype).unsqueeze(1)
+        out[:, :, 1] += (prompt > 0).sum(1).to(state.dtype).unsqueeze(1)
+        return out
+
+
+PROMPT_VOCABULARY = ["<pad>", "<unk>", "bin", "cube", "in", "left", "put", "right", "the"]
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("out")
@@ -63,6 +82,12 @@ def main():
     width = 32 if a.variant == "bench" else 8
     size = [224, 224] if a.variant == "bench" else [64, 64]
     model = TinyPolicy(meta_joints, len(cameras), a.horizon, out_joints, a.variant == "nan", width).eval()
+    if a.variant == "prompt-ids":
+        meta = {"state_dim": joints, "action_dim": joints, "horizon": a.horizon, "cameras": [],
+                "takes_prompt": True, "prompt_vocabulary": PROMPT_VOCABULARY}
+        scripted = torch.jit.script(PromptIdsPolicy(a.horizon))
+        torch.jit.save(scripted, a.out, _extra_files={"flywheel.json": json.dumps(meta)})
+        return
     meta = {
         "state_dim": meta_joints, "action_dim": meta_joints, "horizon": a.horizon, "cameras": cameras,
         "image_size": size, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.25, 0.25, 0.25],
