@@ -15,7 +15,8 @@ std::string mlpName(int layer, const char* what) {
 }
 
 int mlpInputs(const PolicyArchitecture& a) {
-  return a.joints + a.cameras * 3 * a.channels;  // keypoint x, y and mean per channel per camera
+  const int prompt = a.vocabulary > 0 ? a.promptDim : 0;
+  return a.joints + a.cameras * 3 * a.channels + prompt;  // keypoint x, y and mean per channel per camera
 }
 
 // The last convolution has no norm: its raw activations are the keypoints' attention logits.
@@ -41,6 +42,7 @@ std::vector<ParameterSpec> policyParameters(const PolicyArchitecture& a) {
       in = a.channels;
     }
   }
+  if (a.vocabulary > 0) specs.push_back({"prompt_embedding", {a.vocabulary, a.promptDim}, Init::Uniform, 1});
   const std::vector<long> widths{mlpInputs(a), a.hidden, a.hidden, long(a.horizon) * a.joints};
   for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
     specs.push_back({mlpName(int(l), "w"), {widths[l + 1], widths[l]}, Init::Uniform, widths[l]});
@@ -62,9 +64,16 @@ std::string policySource(const PolicyArchitecture& a) {
       "    ys = ys.view([h, 1]).expand([h, w]).reshape([h * w])\n"
       "    xs = xs.view([1, w]).expand([h, w]).reshape([h * w])\n"
       "    return torch.cat([(attention * xs).sum(-1), (attention * ys).sum(-1), x.mean([2, 3])], 1)\n"
-      "\n"
-      "def forward(self, state, images):\n"
-      "    features = [state]\n";
+      "\n";
+  if (a.vocabulary > 0)
+    s += "def forward(self, state, images, prompt):\n"
+         "    features = [state]\n"
+         "    mask = (prompt > 0).to(state.dtype).unsqueeze(2)\n"
+         "    words = torch.embedding(self.prompt_embedding, prompt) * mask\n"
+         "    features.append(words.sum(1) / torch.clamp(mask.sum(1), min=1.0))\n";
+  else
+    s += "def forward(self, state, images):\n"
+         "    features = [state]\n";
   for (int c = 0; c < a.cameras; ++c) {
     s += "    x = images[:, " + std::to_string(c) + "] * 2.0 - 1.0\n";
     for (std::size_t l = 0; l < a.strides.size(); ++l) {
@@ -96,7 +105,10 @@ std::string describe(const PolicyArchitecture& a) {
   return std::to_string(a.cameras) + " camera(s) x " + std::to_string(a.strides.size()) + " conv3x3 " +
          std::to_string(a.channels) + "ch (strides " + strides + ", GroupNorm, ReLU) -> spatial softmax " +
          "keypoints + mean; MLP " + std::to_string(mlpInputs(a)) + "-" + std::to_string(a.hidden) + "-" +
-         std::to_string(a.hidden) + "-" + std::to_string(a.horizon) + "x" + std::to_string(a.joints);
+         std::to_string(a.hidden) + "-" + std::to_string(a.horizon) + "x" + std::to_string(a.joints) +
+         (a.vocabulary > 0 ? "; prompt: mean of " + std::to_string(a.promptDim) + "-d embeddings of " +
+                                 std::to_string(a.vocabulary) + " words into the MLP"
+                           : "");
 }
 
 }  // namespace flywheel

@@ -4,7 +4,8 @@
 //
 // Per camera, a small convolutional encoder (3x3 convolutions with GroupNorm and ReLU) ends in spatial
 // softmax keypoints (x, y per channel) and the channels' mean; every camera's features and the state feed
-// an MLP that outputs `horizon` normalised actions of `joints` values.
+// an MLP that outputs `horizon` normalised actions of `joints` values. A prompt-conditioned model adds the
+// mean of its prompt's word embeddings (padding excluded) to the MLP's input.
 #pragma once
 
 #include <string>
@@ -17,6 +18,10 @@ struct PolicyArchitecture {
   int channels = 32;                     // of every convolution
   std::vector<int> strides{2, 2, 1, 1};  // one 3x3 convolution each
   int hidden = 512;                      // two hidden MLP layers
+  // Prompt-conditioned models: the words of the prompt (core/prompt_words.hpp ids, 0 padding) are
+  // embedded, averaged and fed to the MLP beside the cameras' features. 0 words: no prompt input.
+  int vocabulary = 0;
+  int promptDim = 32;
 };
 
 struct ParameterSpec {
@@ -28,7 +33,8 @@ struct ParameterSpec {
 };
 
 std::vector<ParameterSpec> policyParameters(const PolicyArchitecture& a);
-// `forward(state [B, joints], images [B, cameras, 3, H, W] in 0..1)` → [B, horizon, joints].
+// `forward(state [B, joints], images [B, cameras, 3, H, W] in 0..1[, prompt int64 [B, L] word ids])`
+// → [B, horizon, joints].
 std::string policySource(const PolicyArchitecture& a);
 // One line for flywheel.json and the README: "2 cameras x 4 conv 32ch (strides 2,2,1,1) ...".
 std::string describe(const PolicyArchitecture& a);

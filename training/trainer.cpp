@@ -17,6 +17,7 @@
 #include <random>
 #include <thread>
 
+#include "core/prompt_words.hpp"
 #include "training/policy_model.hpp"
 
 namespace flywheel {
@@ -30,8 +31,22 @@ double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-PolicyArchitecture architectureFor(const TrainingSet& data, const TrainingSetOptions& shape) {
+// Prompt conditioning: asked for, or more than one task among the training episodes. The vocabulary is
+// the training episodes' words only, so a word seen only in held-out episodes is <unk>, as on the robot.
+PromptVocabulary vocabularyFor(const TrainingSet& data, bool asked) {
+  std::vector<std::string> tasks;
+  for (const EpisodeUse& use : data.usage())
+    if (!use.heldOut && use.samples > 0) tasks.push_back(use.task);
+  std::sort(tasks.begin(), tasks.end());
+  tasks.erase(std::unique(tasks.begin(), tasks.end()), tasks.end());
+  if (!asked && tasks.size() < 2) return {};
+  return PromptVocabulary::fromPrompts(tasks);
+}
+
+PolicyArchitecture architectureFor(const TrainingSet& data, const TrainingSetOptions& shape,
+                                   const PromptVocabulary& vocabulary) {
   PolicyArchitecture a;
+  a.vocabulary = vocabulary.size() > 2 ? static_cast<int>(vocabulary.size()) : 0;
   a.cameras = static_cast<int>(data.cameras().size());
   a.joints = static_cast<int>(data.joints());
   a.horizon = shape.horizon;
@@ -80,12 +95,26 @@ void randomShift(TrainingBatch& b, std::mt19937& random) {
 }
 
 struct Tensors {
-  at::Tensor state, images, actions;
+  at::Tensor state, images, actions, prompt;  // prompt: undefined for a model without one
 };
 
-Tensors tensorsOf(TrainingBatch& b, torch::Device device) {
+// Each sample's task as word ids [B, L], L the batch's longest (at least 1), padded with 0.
+at::Tensor promptIds(const TrainingBatch& b, const std::vector<std::vector<std::int64_t>>& episodeIds) {
+  std::size_t longest = 1;
+  for (std::uint32_t e : b.episodes)
+    longest = std::max(longest, episodeIds[e].size());
+  at::Tensor ids = torch::zeros({static_cast<long>(b.size), static_cast<long>(longest)}, torch::kInt64);
+  std::int64_t* out = ids.data_ptr<std::int64_t>();
+  for (std::size_t i = 0; i < b.size; ++i)
+    std::copy(episodeIds[b.episodes[i]].begin(), episodeIds[b.episodes[i]].end(), out + i * longest);
+  return ids;
+}
+
+Tensors tensorsOf(TrainingBatch& b, torch::Device device,
+                  const std::vector<std::vector<std::int64_t>>& episodeIds) {
   const long n = static_cast<long>(b.size);
   Tensors t;
+  if (!episodeIds.empty()) t.prompt = promptIds(b, episodeIds).to(device);
   t.state = torch::from_blob(b.state.data(), {n, b.joints}, torch::kFloat32).to(device, false, true);
   t.actions =
       torch::from_blob(b.actions.data(), {n, b.horizon, b.joints}, torch::kFloat32).to(device, false, true);
@@ -144,7 +173,8 @@ class BatchStream {
 };
 
 std::string contractJson(const TrainingSet& data, const TrainingSetOptions& shape,
-                         const PolicyArchitecture& a, double heldOutLoss, int epoch) {
+                         const PolicyArchitecture& a, const PromptVocabulary& vocabulary, double heldOutLoss,
+                         int epoch) {
   const NormalisationStats& s = data.stats();
   nlohmann::json j;
   j["state_dim"] = data.joints();
@@ -156,6 +186,10 @@ std::string contractJson(const TrainingSet& data, const TrainingSetOptions& shap
   j["state_std"] = s.stateStd;
   j["action_mean"] = s.actionMean;
   j["action_std"] = s.actionStd;
+  if (a.vocabulary > 0) {
+    j["takes_prompt"] = true;
+    j["prompt_vocabulary"] = vocabulary.list();  // forward takes word ids, not the text
+  }
   j["trained_by"] = "flywheel train";
   j["architecture"] = describe(a);
   j["episodes"] = data.episodes().size();
@@ -200,10 +234,17 @@ struct Trainer {
   const std::atomic<bool>& cancel;
   torch::Device device{torch::kCPU};
   torch::jit::Module module{"FlywheelPolicy"};
+  std::vector<std::vector<std::int64_t>> episodeIds{};  // per used episode, its task's word ids
   std::unique_ptr<torch::optim::AdamW> optimiser{};
   Clock::time_point start = Clock::now();
 
   bool outOfTime() const { return options.minutes > 0 && secondsSince(start) >= options.minutes * 60.0; }
+
+  at::Tensor forward(const Tensors& t) {
+    std::vector<torch::jit::IValue> inputs{t.state, t.images};
+    if (t.prompt.defined()) inputs.emplace_back(t.prompt);
+    return module.forward(inputs).toTensor();
+  }
 
   // One pass over `samples`: returns the mean loss per sample; trains when `optimiser` is given.
   double pass(const std::vector<SampleRef>& samples, bool train, unsigned seed, TrainProgress& report) {
@@ -212,11 +253,11 @@ struct Trainer {
     std::size_t seen = 0;
     while (!stream.done()) {
       TrainingBatch batch = stream.take();
-      Tensors t = tensorsOf(batch, device);
+      Tensors t = tensorsOf(batch, device, episodeIds);
       const double n = static_cast<double>(batch.size);
       if (train) {
         if (options.stateNoise > 0) t.state.add_(torch::randn_like(t.state).mul_(options.stateNoise));
-        at::Tensor loss = torch::l1_loss(module.forward({t.state, t.images}).toTensor(), t.actions);
+        at::Tensor loss = torch::l1_loss(forward(t), t.actions);
         optimiser->zero_grad();
         loss.backward();
         optimiser->step();
@@ -227,8 +268,7 @@ struct Trainer {
         if (cancel || outOfTime()) break;  // the epoch ends early; it is still evaluated and kept
       } else {
         torch::NoGradGuard noGrad;
-        lossSum +=
-            torch::l1_loss(module.forward({t.state, t.images}).toTensor(), t.actions).item<double>() * n;
+        lossSum += torch::l1_loss(forward(t), t.actions).item<double>() * n;
         seen += batch.size;
       }
     }
@@ -254,7 +294,11 @@ TrainResult trainPolicy(const TrainingSet& data, const TrainOptions& options,
   if (torch::cuda::is_available()) t.device = torch::Device(torch::kCUDA);
 
   const TrainingSetOptions& shape = data.options();
-  const PolicyArchitecture architecture = architectureFor(data, shape);
+  const PromptVocabulary vocabulary = vocabularyFor(data, options.promptConditioned);
+  const PolicyArchitecture architecture = architectureFor(data, shape, vocabulary);
+  if (architecture.vocabulary > 0)
+    for (const EpisodeUse& use : data.usage())
+      t.episodeIds.push_back(vocabulary.ids(use.task));
   t.module = buildModule(architecture, t.device);
   std::vector<at::Tensor> parameters;
   for (const at::Tensor& p : t.module.parameters())
@@ -265,6 +309,7 @@ TrainResult trainPolicy(const TrainingSet& data, const TrainOptions& options,
   const int planned = options.minutes > 0 ? 0 : (options.epochs > 0 ? options.epochs : 10);
   TrainResult result;
   result.modelPath = options.out;
+  if (architecture.vocabulary > 0) result.vocabulary = vocabulary.list();
   result.bestHeldOutLoss = std::nan("");
   std::vector<SampleRef> order = data.trainSamples();
   std::mt19937 shuffler(options.seed);
@@ -286,7 +331,7 @@ TrainResult trainPolicy(const TrainingSet& data, const TrainOptions& options,
     report.improved = noHeldOut || !(report.heldOutLoss >= result.bestHeldOutLoss);  // NaN best: first
     if (report.improved) {
       saveAtomically(t.module, t.device, options.out,
-                     contractJson(data, shape, architecture, report.heldOutLoss, epoch));
+                     contractJson(data, shape, architecture, vocabulary, report.heldOutLoss, epoch));
       result.bestHeldOutLoss = report.heldOutLoss;
     }
     result.epochs = epoch;

@@ -21,6 +21,9 @@ struct TrainOptions {
   // model reads where the arm is heading from the state alone and learns to ignore the cameras (measured:
   // a model trained without noise barely changed its actions when shown black frames, and failed 50/50).
   double stateNoise = 0.3;
+  // A prompt-conditioned model (takes_prompt, a vocabulary of the training episodes' task words): always
+  // when the training episodes have more than one task, or when this is set.
+  bool promptConditioned = false;
   unsigned seed = 1;  // initial weights, batch order, augmentation
   int threads = 0;    // 0: every core
 };
@@ -41,7 +44,8 @@ struct TrainResult {
   int epochs = 0;
   double bestHeldOutLoss = 0;
   double samplesPerSecond = 0;
-  bool cancelled = false;  // stopped by `cancel`; the best model so far is saved
+  bool cancelled = false;               // stopped by `cancel`; the best model so far is saved
+  std::vector<std::string> vocabulary;  // prompt-conditioned models: flywheel.json's prompt_vocabulary
 };
 
 // Calls `progress` on the calling thread, often (for a bar) and at the end of each epoch.

@@ -35,6 +35,7 @@ struct Scanned {
   std::vector<std::uint32_t> sampleTicks;
   std::size_t keptFirst = 0, keptEnd = 0;  // the ticks the trim keeps
   bool policyRun = false;
+  std::string task;
 };
 
 // Every episode file the sources name, each once, folders' files by episode number.
@@ -90,6 +91,7 @@ std::string scan(const std::string& path, Scanned& out) {
                                                     : "cut short: " + printable(s.stopReason));
     if (s.ticks == 0) return "empty: no ticks";
     out.path = path;
+    out.task = s.task;
     out.ticks = s.ticks;
     out.joints = s.joints;
     for (const CameraSummary& camera : s.cameras) {
@@ -300,7 +302,7 @@ TrainingSet::TrainingSet(const TrainingSetOptions& options) : impl_(std::make_sh
   for (const Scanned& episode : used) {
     m.episodes.push_back(episode.path);
     m.usage.push_back({episode.path, episode.ticks, episode.sampleTicks.size(), episode.policyRun, false,
-                       episode.keptFirst, episode.keptEnd});
+                       episode.keptFirst, episode.keptEnd, episode.task});
   }
   m.split(used);
   m.normalise(used);
@@ -373,6 +375,7 @@ TrainingBatch TrainingSet::batch(const std::vector<SampleRef>& samples) const {
     if (s.episode >= m.usage.size() || s.tick >= m.usage[s.episode].ticks)
       throw TrainingError("sample (episode " + std::to_string(s.episode) + ", tick " +
                           std::to_string(s.tick) + ") is not in the training set");
+    b.episodes.push_back(s.episode);
     const std::vector<float>& state = m.states[s.episode];
     const std::vector<float>& action = m.actions[s.episode];
     std::copy_n(state.begin() + s.tick * J, J, b.state.begin() + i * J);

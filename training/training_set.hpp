@@ -56,6 +56,7 @@ struct EpisodeUse {
   bool policyRun = false;  // recorded by `run` (/policy_action): only its /intervention ticks are samples
   bool heldOut = false;
   std::size_t keptFirst = 0, keptEnd = 0;  // [first, end) of the ticks its trim marks keep (all untrimmed)
+  std::string task;  // the episode's task: a prompt-conditioned model's prompt for its samples
 };
 
 struct NormalisationStats {
@@ -72,9 +73,10 @@ struct SampleRef {
 struct TrainingBatch {
   std::size_t size = 0;
   int joints = 0, horizon = 0, cameras = 0, height = 0, width = 0;
-  std::vector<float> state;          // [B, J], normalised
-  std::vector<std::uint8_t> images;  // [B, C, 3, H, W], RGB bytes as the runtime letterboxes them
-  std::vector<float> actions;        // [B, horizon, J], normalised targets
+  std::vector<float> state;             // [B, J], normalised
+  std::vector<std::uint8_t> images;     // [B, C, 3, H, W], RGB bytes as the runtime letterboxes them
+  std::vector<float> actions;           // [B, horizon, J], normalised targets
+  std::vector<std::uint32_t> episodes;  // [B], each sample's episode (an index of usage(): its task)
 };
 
 class TrainingSet {

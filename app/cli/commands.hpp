@@ -90,6 +90,8 @@ struct TrainCommandOptions {
   double heldOut = 0.1;       // share of the episodes held out
   int cacheMegabytes = 1024;  // decoded frames kept in memory at the training resolution
   int threads = 0;            // 0: every core
+  // A prompt-conditioned model even when the episodes have only one task (with several, always).
+  bool promptConditioned = false;
 };
 
 struct EmulateOptions {

@@ -308,6 +308,8 @@ int main(int argc, char** argv) {
   trainCmd->add_option("--threads", train.threads, "Compute threads (0: every core)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1024));
+  trainCmd->add_flag("--prompt-conditioned", train.promptConditioned,
+                     "Condition on the task's words (automatic when the episodes have several tasks)");
 
   BenchOptions bench;
   auto* benchCmd =

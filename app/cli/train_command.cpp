@@ -128,6 +128,7 @@ int runTrain(const TrainCommandOptions& options) {
   train.stateNoise = options.stateNoise;
   train.seed = options.seed;
   train.threads = options.threads;
+  train.promptConditioned = options.promptConditioned;
   catchInterrupts();
   try {
     const TrainingSet set(data);
@@ -151,6 +152,8 @@ int runTrain(const TrainCommandOptions& options) {
       std::cout << ", no held-out episodes: the last epoch";
     std::cout << "; " << std::lround(result.samplesPerSecond) << " samples/s; decoded-frame cache "
               << (set.cacheBytesUsed() >> 20) << " MB)\n";
+    if (!result.vocabulary.empty())
+      std::cout << "prompt-conditioned: vocabulary " << joined(result.vocabulary) << "\n";
   } catch (const TrainingError& e) {
     std::cerr << "flywheel train: " << e.what() << "\n";
     return 1;
