@@ -76,6 +76,8 @@ PolicySession::PolicySession(Studio& studio, const PolicyRunOptions& options)
   }
   controller_ = std::make_unique<PolicyController>(*actions, rig.takeover, 1.0 / rig.controlRateHz);
   prompts_.emplace_back(studio.clock().now(), options.prompt);
+  // The simulator judges the run by what it was asked (which bin, on a rig with several).
+  if (sim::SimWorld* world = studio.rig().simWorld()) world->setInstruction(options.prompt);
 }
 
 PolicySession::~PolicySession() {
@@ -135,6 +137,7 @@ void PolicySession::setPrompt(const std::string& prompt) {
   executor_->setPrompt(prompt);
   if (fallbackExecutor_) fallbackExecutor_->setPrompt(prompt);
   prompts_.emplace_back(studio_.clock().now(), prompt);
+  if (sim::SimWorld* world = studio_.rig().simWorld()) world->setInstruction(prompt);
 }
 
 PolicySource PolicySession::currentSource() const {

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "app/studio.hpp"
+#include "devices/sim/scripted_supervisor.hpp"
 #include "policy/chunk_executor.hpp"
 #include "policy/fallback_source.hpp"
 #include "policy/policy_controller.hpp"
@@ -30,6 +31,9 @@ struct PolicyRunOptions {
   bool wallLatency = false;
   double fallbackBlendSeconds = 0.3;
   int fallbackValidToReturn = 3;
+  // "scripted": on a simulated rig the scripted operator supervises the run and takes over when the robot
+  // goes wrong (devices/sim/scripted_supervisor.hpp); empty: none. Refused on other rigs.
+  std::string supervisor{};
 };
 
 // Builds the policy a user named: a .pt file or a websocket address. Throws PolicyError.
@@ -80,10 +84,18 @@ class PolicySession {
   std::vector<SourceSwitch> switches() const {
     return fallbackSource_ ? fallbackSource_->switches() : std::vector<SourceSwitch>{};
   }
+  // The scripted supervisor's corrections so far (rig clock seconds); none without --supervisor.
+  std::vector<sim::Correction> corrections() const {
+    return supervisor_ ? supervisor_->corrections() : std::vector<sim::Correction>{};
+  }
+  // The corrections as "correction: <reason>" segments of the run since `since`, as promptSegments.
+  std::vector<Segment> correctionSegments(double since, double until) const;
   // The prompts given so far, as segments of the run since `since` (rig clock seconds).
   std::vector<Segment> promptSegments(double since, double until) const;
 
  private:
+  void installSupervisor(const std::string& kind);
+
   Studio& studio_;
   std::unique_ptr<Policy> policy_;
   std::unique_ptr<Policy> fallbackPolicy_;
@@ -91,7 +103,9 @@ class PolicySession {
   std::unique_ptr<ChunkExecutor> fallbackExecutor_;
   std::unique_ptr<FallbackSource> fallbackSource_;
   std::unique_ptr<PolicyController> controller_;
-  Controller* previous_ = nullptr;  // what drove the loop before start()
+  std::unique_ptr<sim::ScriptedSupervisor> supervisor_;
+  std::unique_ptr<Controller> supervised_;  // controller_ with the supervisor watching each tick
+  Controller* previous_ = nullptr;          // what drove the loop before start()
   bool started_ = false;
   bool recording_ = false;
   double startedAt_ = 0.0;

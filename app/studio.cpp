@@ -66,6 +66,8 @@ std::string Studio::beginTake(const DatasetFolder& dataset, const TakeOptions& o
   info.policy = options.policy;
   takeDataset_ = dataset.path();
   loopErrorAtBegin_ = loop_->status().error;
+  // The take's task is what the simulated scene asks for (which bin, on a rig with several).
+  if (sim::SimWorld* world = rig_->simWorld()) world->setInstruction(options.task);
   std::string path;
   changeScene(options.seed, [&] { path = recorder_.begin(dataset, info, options.maxTicks); });
   return path;

@@ -13,7 +13,7 @@ check version 0 '^flywheel [0-9]+\.[0-9]+\.[0-9]+' -- "$flywheel" --version
 check unknown-command nonzero 'unknown|Extras|not expected' -- "$flywheel" dance
 check missing-required nonzero '--rig is required|--out is required' -- "$flywheel" record --out "$work/x"
 check bad-number nonzero 'seconds' -- "$flywheel" record --rig sim --out "$work/x" --seconds -3
-check missing-rig 1 'no such rig file \(bundled rigs: koch-emulated, sim, sim-aloha, so100-emulated\)' -- "$flywheel" record --rig "$work/none.yaml" --out "$work/x"
+check missing-rig 1 'no such rig file \(bundled rigs: koch-emulated, sim, sim-aloha, sim-two-bins, so100-emulated\)' -- "$flywheel" record --rig "$work/none.yaml" --out "$work/x"
 printf 'name: broken\narms:\n  - name: a\n    role: boss\n' >"$work/broken.yaml"
 check bad-rig 1 'broken.yaml:4: arms\[0\].role: must be .leader. or .follower., got .boss.' -- "$flywheel" record --rig "$work/broken.yaml" --out "$work/x"
 [[ ! -e $work/x ]] && echo "ok   bad-rig-starts-nothing" || { echo "FAIL bad-rig-starts-nothing: $work/x exists"; failures=$((failures + 1)); }

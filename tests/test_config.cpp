@@ -401,7 +401,7 @@ class ConfigTest : public QObject {
   }
 
   void bundledRigsAreStrictClean() {
-    for (const char* name : {"sim", "sim-aloha", "koch-emulated", "so100-emulated"})
+    for (const char* name : {"sim", "sim-aloha", "koch-emulated", "so100-emulated", "sim-two-bins"})
       QVERIFY2(!loadRigConfig(name).arms.empty(), name);
   }
 
@@ -410,7 +410,7 @@ class ConfigTest : public QObject {
   void mutatedRigsFailCleanly() {
     std::mt19937 random(11);
     int parsed = 0, refused = 0;
-    for (const char* name : {"sim", "sim-aloha", "koch-emulated", "so100-emulated"}) {
+    for (const char* name : {"sim", "sim-aloha", "koch-emulated", "so100-emulated", "sim-two-bins"}) {
       const std::string original = loadRigConfig(name).sourceText;
       for (int i = 0; i < 400; ++i) {
         std::string text = original;
@@ -456,7 +456,7 @@ class ConfigTest : public QObject {
     } catch (const ConfigError& e) {
       QString error = e.what();
       QVERIFY2(error.contains("/nonexistent/rig.yaml: no such rig file (bundled rigs: koch-emulated, sim, "
-                              "sim-aloha, so100-emulated)"),
+                              "sim-aloha, sim-two-bins, so100-emulated)"),
                qPrintable(error));
     }
   }

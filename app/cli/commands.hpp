@@ -35,10 +35,11 @@ struct RunOptions {
   double watchdogSeconds = 1.0;
   std::string apiKey;
   bool insecure = false;
-  std::string fallback;      // MODEL.pt or a bundled name: drives while the main policy cannot
-  bool wallLatency = false;  // --fast: simulated time passes for the model as wall time does
+  std::string fallback;                 // MODEL.pt or a bundled name: drives while the main policy cannot
+  bool wallLatency = false;             // --fast: simulated time passes for the model as wall time does
   std::vector<std::string> promptAt;    // SECONDS:TEXT
   std::vector<std::string> takeoverAt;  // START:END
+  std::string supervisor;               // "scripted": the simulated operator supervises (sim rigs only)
 };
 
 struct EvalOptions {
@@ -57,6 +58,7 @@ struct EvalOptions {
   bool insecure = false;
   std::string fallback;      // MODEL.pt or a bundled name: drives while the main policy cannot
   bool wallLatency = false;  // --fast: simulated time passes for the model as wall time does
+  std::string supervisor;    // "scripted": the simulated operator supervises (sim rigs only)
 };
 
 struct PolicyBenchOptions {

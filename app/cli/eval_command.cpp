@@ -23,9 +23,10 @@ struct EpisodeRow {
   std::optional<bool> success;           // none: nobody could judge, or the episode was stopped
   std::optional<double> secondsToFirst;  // simulated rigs: when the cube first rested in the bin
   std::uint64_t takeovers = 0;
-  std::vector<SourceSwitch> switches;  // --fallback: times relative to the episode's start
-  bool stopped = false;                // q or Ctrl-C: not counted
-  std::string saved;                   // --record: the episode file
+  std::vector<SourceSwitch> switches;        // --fallback: times relative to the episode's start
+  std::vector<sim::Correction> corrections;  // --supervisor: times relative to the episode's start
+  bool stopped = false;                      // q or Ctrl-C: not counted
+  std::string saved;                         // --record: the episode file
 };
 
 // Everything one eval needs between episodes.
@@ -138,6 +139,11 @@ EpisodeRow runEpisode(Evaluation& e, std::unique_ptr<PolicySession> session, uns
   row.switches = session->switches();
   for (SourceSwitch& change : row.switches)
     change.time -= session->startedAt();
+  row.corrections = session->corrections();
+  for (sim::Correction& correction : row.corrections) {
+    correction.start -= session->startedAt();
+    if (correction.end >= 0) correction.end -= session->startedAt();
+  }
   const bool simulated = e.studio.rig().simWorld() != nullptr;
   if (simulated) row.success = row.secondsToFirst.has_value();
   if (e.dataset) saveRecording(e, *session, row, simulated);
@@ -165,6 +171,8 @@ void printRow(const EpisodeRow& row) {
   for (const SourceSwitch& change : row.switches)
     std::printf("              %6.2f s  to %-8s  %s\n", change.time, nameOf(change.to),
                 change.reason.c_str());
+  for (const sim::Correction& c : row.corrections)
+    std::printf("              %6.2f s  correction: %s\n", c.start, c.reason.c_str());
   std::fflush(stdout);
 }
 
@@ -188,18 +196,28 @@ void printRate(const std::vector<EpisodeRow>& rows) {
     withFallback += row.switches.empty() ? 0 : 1;
   }
   if (withFallback) std::printf("fallback: %zu switch(es) in %zu episode(s)\n", switches, withFallback);
+  std::uint64_t takeovers = 0;
+  std::size_t takenOver = 0;
+  for (const EpisodeRow& row : rows) {
+    takeovers += row.takeovers;
+    takenOver += row.takeovers ? 1 : 0;
+  }
+  if (takeovers)
+    std::printf("takeovers: %llu in %zu episode(s)\n", static_cast<unsigned long long>(takeovers), takenOver);
 }
 
 PolicyRunOptions runOptionsOf(const EvalOptions& options) {
-  return {options.policy,
-          options.task,
-          *chunkModeFromString(options.mode),
-          options.executeSteps,
-          options.watchdogSeconds,
-          options.apiKey,
-          options.insecure,
-          options.fallback,
-          options.wallLatency};
+  PolicyRunOptions run{options.policy,
+                       options.task,
+                       *chunkModeFromString(options.mode),
+                       options.executeSteps,
+                       options.watchdogSeconds,
+                       options.apiKey,
+                       options.insecure,
+                       options.fallback,
+                       options.wallLatency};
+  run.supervisor = options.supervisor;
+  return run;
 }
 
 void printHeader(const Evaluation& e, const PolicySession& first, unsigned seed) {
@@ -219,6 +237,9 @@ void printHeader(const Evaluation& e, const PolicySession& first, unsigned seed)
     std::printf(e.keys.active() ? "  after each episode: s = success, f = failure\n"
                                 : "  no terminal: nobody can judge the episodes of a real rig; they are "
                                   "reported as unknown\n");
+  if (!o.supervisor.empty())
+    std::printf(
+        "  the scripted operator supervises: it takes over by the leader arm when the robot goes wrong\n");
   if (e.keys.active()) std::printf("  keys: t = take over / hand back, q = stop\n");
   std::printf("  %10s  %-8s  %10s  %9s\n", "seed", "outcome", "to success", "takeovers");
 }
@@ -228,7 +249,7 @@ void printHeader(const Evaluation& e, const PolicySession& first, unsigned seed)
 int runEval(const EvalOptions& options) {
   if (!labelTextIsUtf8({{"--task", options.task}})) return 2;
   RigConfig config = loadRigConfig(options.rig);
-  if (!fastAllowed(config, options.fast)) return 2;
+  if (!fastAllowed(config, options.fast) || !supervisorAllowed(config, options.supervisor)) return 2;
   const unsigned firstSeed = options.seed.value_or(config.sim.seed);
   Studio studio(std::move(config), options.fast);
   TerminalKeys keys;

@@ -11,6 +11,10 @@
 
 namespace {
 
+const char* const kSupervisorHelp =
+    "scripted: simulated rigs, the scripted operator takes over (by the leader arm) when the robot goes "
+    "wrong, and hands back once it is on track";
+
 bool haveDisplay() {
   const char* x = std::getenv("DISPLAY");
   const char* wayland = std::getenv("WAYLAND_DISPLAY");
@@ -228,6 +232,7 @@ int main(int argc, char** argv) {
       "--fast: simulated time passes for the policy as wall time does (latency and stalls count)");
   runCmd->add_option("--prompt-at", run.promptAt,
                      "SECONDS:TEXT: change the prompt mid-run (repeat for more)");
+  runCmd->add_option("--supervisor", run.supervisor, kSupervisorHelp)->check(CLI::IsMember({"scripted"}));
   runCmd->add_option(
       "--takeover-at", run.takeoverAt,
       "START:END: take over at START seconds, hand back at END (as the t key; repeat for more)");
@@ -265,6 +270,7 @@ int main(int argc, char** argv) {
   evalCmd->add_option(
       "--fallback", eval.fallback,
       "A TorchScript MODEL.pt or bundled policy that drives while the main policy does not answer");
+  evalCmd->add_option("--supervisor", eval.supervisor, kSupervisorHelp)->check(CLI::IsMember({"scripted"}));
   evalCmd->add_flag(
       "--wall-latency", eval.wallLatency,
       "--fast: simulated time passes for the policy as wall time does (latency and stalls count)");

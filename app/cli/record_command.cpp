@@ -13,6 +13,7 @@
 #include "app/studio.hpp"
 #include "core/config.hpp"
 #include "devices/rig.hpp"
+#include "devices/sim/sim_world.hpp"
 #include "recorder/dataset_index.hpp"
 #include "recorder/episode_reader.hpp"
 #include "recorder/labels.hpp"
@@ -109,6 +110,10 @@ int runRecord(const RecordOptions& options) {
   bool stop = false;
   for (int episode = 0; episode < options.episodes && !interruptRequested() && !stop; ++episode) {
     if (episode > 0) resetCountdown(resetSeconds, keys);
+    // A rig with several bins and a task that names none of them (the default): each episode's
+    // instruction is drawn from its seed, and stored as its task.
+    if (sim::instructedBin(studio.config().sim, options.task) < 0)
+      take.task = sim::defaultInstruction(studio.config().sim, take.seed);
     std::string path = studio.beginTake(dataset, take);
     ++take.seed;
     Key key = Key::None;

@@ -146,14 +146,10 @@ void SceneRenderer::drawTable(const CameraView& view, cv::Mat& rgb) const {
   }
 }
 
-void SceneRenderer::addScene(const SceneSnapshot& scene, std::vector<Primitive>& out) const {
-  const double half = scene.cubeSize / 2.0;
-  for (int face = 0; face < 6; ++face)
-    out.push_back(
-        {Primitive::Polygon, boxFace(scene.cubeCenter, scene.cubeYaw, half, face), kCubeColor, 0, true});
-
+void SceneRenderer::addBin(const SceneSnapshot& scene, const Eigen::Vector2d& center,
+                           std::vector<Primitive>& out) const {
   const double b = scene.binSize / 2.0, h = scene.binHeight;
-  const Vector3d c(scene.binCenter.x(), scene.binCenter.y(), 0.0);
+  const Vector3d c(center.x(), center.y(), 0.0);
   const Vector3d corners[4] = {c + Vector3d(-b, -b, 0), c + Vector3d(b, -b, 0), c + Vector3d(b, b, 0),
                                c + Vector3d(-b, b, 0)};
   out.push_back({Primitive::Polygon,
@@ -168,6 +164,17 @@ void SceneRenderer::addScene(const SceneSnapshot& scene, std::vector<Primitive>&
     out.push_back(
         {Primitive::Polygon, {a, d, d + Vector3d(0, 0, h), a + Vector3d(0, 0, h)}, kBinColor, 0, false});
   }
+}
+
+void SceneRenderer::addScene(const SceneSnapshot& scene, std::vector<Primitive>& out) const {
+  const double half = scene.cubeSize / 2.0;
+  for (int face = 0; face < 6; ++face)
+    out.push_back(
+        {Primitive::Polygon, boxFace(scene.cubeCenter, scene.cubeYaw, half, face), kCubeColor, 0, true});
+
+  addBin(scene, scene.binCenter, out);
+  for (const Eigen::Vector2d& bin : scene.otherBins)
+    addBin(scene, bin, out);
 
   for (const ArmSnapshot& arm : scene.arms) {
     const ArmPose& pose = arm.pose;

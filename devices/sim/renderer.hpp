@@ -25,6 +25,7 @@ class SceneRenderer {
   struct Primitive;
   void drawTable(const CameraView& view, cv::Mat& rgb) const;
   void addScene(const SceneSnapshot& scene, std::vector<Primitive>& out) const;
+  void addBin(const SceneSnapshot& scene, const Eigen::Vector2d& center, std::vector<Primitive>& out) const;
 
   int width_, height_;
   double focal_;

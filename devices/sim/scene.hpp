@@ -20,7 +20,8 @@ struct SceneSnapshot {
   Eigen::Vector3d cubeCenter{0.3, 0.0, 0.02};
   double cubeYaw = 0.0;
   double cubeSize = 0.04;
-  Eigen::Vector2d binCenter{0.2, 0.3};
+  Eigen::Vector2d binCenter{0.2, 0.3};     // the bin the instruction names (the only one, usually)
+  std::vector<Eigen::Vector2d> otherBins;  // tasks with several bins: the others, drawn alike
   double binSize = 0.14;
   double binHeight = 0.06;
 };

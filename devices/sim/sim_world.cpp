@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "core/prompt_words.hpp"
+
 namespace flywheel::sim {
 namespace {
 constexpr double kCubeSize = 0.04;
@@ -20,7 +22,29 @@ double fingerYaw(const ArmPose& pose) {
 }
 }  // namespace
 
+int instructedBin(const SimConfig& sim, const std::string& instruction) {
+  if (sim.bins.empty()) return 0;
+  int named = -1;
+  for (const std::string& word : promptWords(instruction))
+    for (std::size_t b = 0; b < sim.bins.size(); ++b)
+      if (sim.bins[b].name == word) {
+        if (named >= 0 && named != static_cast<int>(b)) return -1;  // two bins named: which one?
+        named = static_cast<int>(b);
+      }
+  return named;
+}
+
+std::string defaultInstruction(const SimConfig& sim, unsigned seed) {
+  if (sim.bins.empty()) return "";
+  std::mt19937 random(seed ^ 0x5bd1e995u);  // not the scene's own draws: the cube stays where it was
+  const std::size_t bin = std::uniform_int_distribution<std::size_t>(0, sim.bins.size() - 1)(random);
+  return "put the cube in the " + sim.bins[bin].name + " bin";
+}
+
 SimWorld::SimWorld(const RigConfig& rig) : rig_(rig) {
+  if (rig.sim.bins.empty()) bins_.emplace_back(rig.sim.binCenter[0], rig.sim.binCenter[1]);
+  for (const SimBin& bin : rig.sim.bins)
+    bins_.emplace_back(bin.center[0], bin.center[1]);
   for (const ArmConfig& arm : rig.arms) {
     if (arm.joints.size() != kArmJoints)
       throw DeviceError("simulated arm '" + arm.name + "' must have 7 joints (6 and a gripper), it has " +
@@ -38,6 +62,7 @@ SimWorld::SimWorld(const RigConfig& rig) : rig_(rig) {
     };
     arms_[indexOf(pair.follower)].pairedLeader = indexOf(pair.leader);
   }
+  target_ = instructedBin(rig.sim, instruction_);
   resetEpisode(rig.sim.seed);
 }
 
@@ -51,6 +76,7 @@ JointVector SimWorld::homeJoints(const ArmBody& arm) const {
 
 void SimWorld::resetEpisode(unsigned seed) {
   std::lock_guard lock(mutex_);
+  episodeSeed_ = seed;
   random_.seed(seed);
   auto uniform = [&](double lo, double hi) {
     return std::uniform_real_distribution<double>(lo, hi)(random_);
@@ -69,21 +95,54 @@ void SimWorld::resetEpisode(unsigned seed) {
 
   // The operator works with the leader of the follower nearest the cube.
   activeLeader_ = -1;
+  activeFollower_ = -1;
   double nearest = 1e9;
-  const ArmBody* activeFollower = nullptr;
-  for (const ArmBody& arm : arms_) {
+  for (std::size_t i = 0; i < arms_.size(); ++i) {
+    const ArmBody& arm = arms_[i];
     if (arm.pairedLeader < 0) continue;
     double distance = (arm.kinematics.mount().translation().head<2>() - cube_.head<2>()).norm();
     if (distance < nearest) {
       nearest = distance;
       activeLeader_ = arm.pairedLeader;
-      activeFollower = &arm;
+      activeFollower_ = static_cast<int>(i);
     }
   }
-  const Eigen::Vector2d bin(rig_.sim.binCenter[0], rig_.sim.binCenter[1]);
-  if (activeFollower)
-    operator_ = ScriptedOperator(activeFollower->kinematics, cube_, cubeYaw_, bin, kBinHeight, random_);
+  planRandom_ = random_;
+  planCube_ = cube_;
+  planCubeYaw_ = cubeYaw_;
+  planOperator();
   episodeStart_ = planStart_ = time_;
+}
+
+// The same draws each time (planRandom_), from where the cube started: only the bin changes. The plan
+// runs from the episode's start.
+void SimWorld::planOperator() {
+  if (activeFollower_ < 0) return;
+  int bin = target_;
+  if (bin < 0) bin = instructedBin(rig_.sim, defaultInstruction(rig_.sim, episodeSeed_));
+  std::mt19937 random = planRandom_;
+  operator_ = ScriptedOperator(arms_[static_cast<std::size_t>(activeFollower_)].kinematics, planCube_,
+                               planCubeYaw_, bins_[static_cast<std::size_t>(std::max(bin, 0))], kBinHeight,
+                               random);
+  planStart_ = episodeStart_;
+}
+
+void SimWorld::setInstruction(const std::string& instruction) {
+  std::lock_guard lock(mutex_);
+  instruction_ = instruction;
+  const int target = instructedBin(rig_.sim, instruction);
+  if (target == target_) return;
+  target_ = target;
+  planOperator();
+}
+
+int SimWorld::targetBin() const {
+  std::lock_guard lock(mutex_);
+  return target_;
+}
+
+std::vector<Eigen::Vector2d> SimWorld::binCenters() const {
+  return bins_;
 }
 
 void SimWorld::advance(double dt) {
@@ -135,10 +194,12 @@ double SimWorld::gripperOpening(const ArmBody& arm) const {
   return holding ? std::max(opening, kCubeSize) : opening;
 }
 
-bool SimWorld::cubeInsideBin() const {
+int SimWorld::binUnderCube() const {
   const double margin = kBinSize / 2.0 - kCubeSize / 2.0;
-  return std::abs(cube_.x() - rig_.sim.binCenter[0]) < margin &&
-         std::abs(cube_.y() - rig_.sim.binCenter[1]) < margin;
+  for (std::size_t b = 0; b < bins_.size(); ++b)
+    if (std::abs(cube_.x() - bins_[b].x()) < margin && std::abs(cube_.y() - bins_[b].y()) < margin)
+      return static_cast<int>(b);
+  return -1;
 }
 
 void SimWorld::stepCube(double dt) {
@@ -170,7 +231,7 @@ void SimWorld::stepCube(double dt) {
     }
   }
   if (holder_ < 0) {
-    double floor = (cubeInsideBin() ? kBinFloor : 0.0) + kCubeSize / 2.0;
+    double floor = (binUnderCube() >= 0 ? kBinFloor : 0.0) + kCubeSize / 2.0;
     if (cube_.z() > floor) {
       cubeFallSpeed_ += 9.81 * dt;
       cube_.z() = std::max(floor, cube_.z() - cubeFallSpeed_ * dt);
@@ -238,7 +299,11 @@ SceneSnapshot SimWorld::snapshot() const {
   scene.cubeCenter = cube_;
   scene.cubeYaw = cubeYaw_;
   scene.cubeSize = kCubeSize;
-  scene.binCenter = {rig_.sim.binCenter[0], rig_.sim.binCenter[1]};
+  // The instructed bin first (the one the task is about), the others drawn alike: only words tell them apart.
+  const std::size_t first = static_cast<std::size_t>(std::max(target_, 0));
+  scene.binCenter = bins_[first];
+  for (std::size_t b = 0; b < bins_.size(); ++b)
+    if (b != first) scene.otherBins.push_back(bins_[b]);
   scene.binSize = kBinSize;
   scene.binHeight = kBinHeight;
   return scene;
@@ -248,7 +313,11 @@ EpisodeOutcome SimWorld::outcome() const {
   std::lock_guard lock(mutex_);
   EpisodeOutcome outcome;
   outcome.cubeHeld = holder_ >= 0;
-  outcome.success = !outcome.cubeHeld && cubeInsideBin() && cube_.z() < kBinFloor + kCubeSize / 2.0 + 1e-6;
+  const int bin = binUnderCube();
+  const bool resting = !outcome.cubeHeld && bin >= 0 && cube_.z() < kBinFloor + kCubeSize / 2.0 + 1e-6;
+  outcome.restingBin = resting ? bin : -1;
+  // An instruction that names no bin of several (or two of them) is satisfied by any bin.
+  outcome.success = resting && (target_ < 0 || bin == target_);
   outcome.operatorDone = time_ - planStart_ >= operator_.duration();
   return outcome;
 }

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <string>
 
 #include "core/config.hpp"
 #include "core/hardware.hpp"
@@ -21,10 +22,18 @@ struct ServoModel {
 };
 
 struct EpisodeOutcome {
-  bool success = false;  // the cube rests inside the bin
+  bool success = false;  // the cube rests inside the bin (of several: the one the instruction names)
+  int restingBin = -1;   // index of the bin the cube rests in (SimWorld::binCenters), -1: none
   bool cubeHeld = false;
   bool operatorDone = false;  // the scripted operator has finished its plan
 };
+
+// A rig with several named bins (SimConfig::bins): the bin an instruction names, by one of its words
+// (promptWords), or -1 when it names none or more than one. One bin: always 0.
+int instructedBin(const SimConfig& sim, const std::string& instruction);
+// The instruction a scripted episode follows when none is given: "put the cube in the <name> bin", the
+// bin drawn from `seed`. Empty for a rig with one bin.
+std::string defaultInstruction(const SimConfig& sim, unsigned seed);
 
 class SimWorld {
  public:
@@ -34,6 +43,12 @@ class SimWorld {
   // New cube position and a new operator plan, drawn from `seed`. Arms return home.
   void resetEpisode(unsigned seed);
   void advance(double dt);
+  // What the scene is asked for: with several bins it decides which one counts (outcome()) and where the
+  // scripted operator takes the cube (replanned with the same timing and aim). Kept across episodes; a
+  // recording sets the take's task, a policy run its prompt, as it changes.
+  void setInstruction(const std::string& instruction);
+  int targetBin() const;  // instructedBin of the current instruction
+  std::vector<Eigen::Vector2d> binCenters() const;
 
   JointState armState(std::size_t armIndex) const;  // rig.arms order
   void setGoal(std::size_t armIndex, const JointVector& goal);
@@ -65,7 +80,8 @@ class SimWorld {
     int pairedLeader = -1;  // followers: index of their leader in arms_
   };
   void driveLeaders(double dt);
-  bool cubeInsideBin() const;
+  void planOperator();
+  int binUnderCube() const;  // the bin whose walls surround the cube, or -1
   void stepFollower(ArmBody& arm, double dt);
   void stepCube(double dt);
   double gripperOpening(const ArmBody& arm) const;
@@ -80,8 +96,16 @@ class SimWorld {
   double episodeStart_ = 0.0;
   double planStart_ = 0.0;  // when operator_'s plan began: the episode's start, or a correction's
   int activeLeader_ = -1;
+  int activeFollower_ = -1;
   bool handOnLeaders_ = true;
   ScriptedOperator operator_;
+  std::mt19937 planRandom_;  // the operator's draws for this episode, so a replan keeps them
+  Eigen::Vector3d planCube_{0.3, 0.0, 0.02};
+  double planCubeYaw_ = 0.0;
+  unsigned episodeSeed_ = 0;
+  std::vector<Eigen::Vector2d> bins_;
+  std::string instruction_;
+  int target_ = 0;
 
   Eigen::Vector3d cube_{0.3, 0.0, 0.02};
   double cubeYaw_ = 0.0;
