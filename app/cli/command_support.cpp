@@ -50,6 +50,13 @@ bool fastAllowed(const RigConfig& config, bool fast) {
   return false;
 }
 
+bool supervisorAllowed(const RigConfig& config, const std::string& supervisor) {
+  if (supervisor.empty() || config.isSimulated()) return true;
+  std::cerr << "flywheel: --supervisor " << supervisor << " needs a simulated rig; '" << config.name
+            << "' drives hardware, where a person supervises (take over with the leader arm or t)\n";
+  return false;
+}
+
 bool labelTextIsUtf8(const LabelText& fields) {
   for (const auto& [option, value] : fields)
     if (std::string problem = utf8Problem(value); !problem.empty()) {

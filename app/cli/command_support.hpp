@@ -25,6 +25,8 @@ int interruptExitCode(int otherwise);
 
 // False (with a message on stderr) when --fast was asked of a rig that drives hardware.
 bool fastAllowed(const RigConfig& config, bool fast);
+// False (with a message on stderr) when --supervisor was asked of a rig that drives hardware.
+bool supervisorAllowed(const RigConfig& config, const std::string& supervisor);
 
 // Label text from the command line as (option, value) pairs: false, with a message on stderr naming the
 // option and the offending byte, when any value is not valid UTF-8. Checked before anything is created.

@@ -117,7 +117,7 @@ int runPolicy(const RunOptions& options) {
     labelText.emplace_back("--prompt-at", prompt);
   if (!labelTextIsUtf8(labelText)) return 2;
   RigConfig config = loadRigConfig(options.rig);
-  if (!fastAllowed(config, options.fast)) return 2;
+  if (!fastAllowed(config, options.fast) || !supervisorAllowed(config, options.supervisor)) return 2;
   std::vector<std::pair<double, std::string>> prompts;
   std::vector<std::pair<double, double>> takeovers;  // (take over, hand back) seconds into the run
   try {
@@ -142,6 +142,7 @@ int runPolicy(const RunOptions& options) {
                        options.insecure,
                        options.fallback,
                        options.wallLatency};
+  run.supervisor = options.supervisor;
   std::unique_ptr<PolicySession> session;
   try {
     session = std::make_unique<PolicySession>(studio, run);
