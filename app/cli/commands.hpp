@@ -59,6 +59,9 @@ struct EvalOptions {
   std::string fallback;      // MODEL.pt or a bundled name: drives while the main policy cannot
   bool wallLatency = false;  // --fast: simulated time passes for the model as wall time does
   std::string supervisor;    // "scripted": the simulated operator supervises (sim rigs only)
+  // Episode i's prompt is prompts[i % size]; empty: --task, or on a rig with several bins and a task that
+  // names none, the seed's instruction (sim::defaultInstruction).
+  std::vector<std::string> prompts;
 };
 
 struct PolicyBenchOptions {

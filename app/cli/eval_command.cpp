@@ -1,10 +1,12 @@
 // `flywheel eval`: a policy runs N episodes on seeds S, S+1, ... through the same PolicySession as `run`;
 // each row says how the episode went, the last line the success rate with its 95% Wilson interval. On a
 // simulated rig the simulator judges (the cube at rest in the bin); on a real rig the operator, s or f.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <thread>
 
 #include "app/cli/command_support.hpp"
@@ -12,7 +14,9 @@
 #include "app/cli/terminal_keys.hpp"
 #include "app/policy_session.hpp"
 #include "core/wilson_interval.hpp"
+#include "devices/sim/sim_world.hpp"
 #include "recorder/dataset_index.hpp"
+#include "recorder/episode_reader.hpp"
 
 namespace flywheel::app {
 
@@ -27,6 +31,7 @@ struct EpisodeRow {
   std::vector<sim::Correction> corrections;  // --supervisor: times relative to the episode's start
   bool stopped = false;                      // q or Ctrl-C: not counted
   std::string saved;                         // --record: the episode file
+  std::string prompt;                        // what the policy was asked
 };
 
 // Everything one eval needs between episodes.
@@ -129,6 +134,7 @@ void labelOutcome(const EpisodeRow& row) {
 EpisodeRow runEpisode(Evaluation& e, std::unique_ptr<PolicySession> session, unsigned seed) {
   EpisodeRow row;
   row.seed = seed;
+  row.prompt = e.run.prompt;
   if (e.dataset)
     session->beginRecording(*e.dataset, e.options.seconds, seed);
   else
@@ -176,7 +182,16 @@ void printRow(const EpisodeRow& row) {
   std::fflush(stdout);
 }
 
-void printRate(const std::vector<EpisodeRow>& rows) {
+// Episode `index`'s prompt: --prompts in turn; else --task, unless it names no bin of a rig with several:
+// then the instruction drawn from the episode's seed, as `record` draws it.
+std::string promptOf(const EvalOptions& options, const SimConfig& sim, unsigned seed, int index) {
+  if (!options.prompts.empty()) return options.prompts[std::size_t(index) % options.prompts.size()];
+  if (sim::instructedBin(sim, options.task) < 0) return sim::defaultInstruction(sim, seed);
+  return options.task;
+}
+
+// The success line: successes of the judged episodes, with the 95% Wilson interval.
+void printRateOf(const std::vector<EpisodeRow>& rows) {
   int successes = 0, judged = 0;
   for (const EpisodeRow& row : rows)
     if (row.success) {
@@ -190,6 +205,26 @@ void printRate(const std::vector<EpisodeRow>& rows) {
               100.0 * ci.high);
   if (uncounted) std::printf("; %zu episode(s) not judged, not counted", uncounted);
   std::printf("\n");
+}
+
+// With more than one prompt, the rate of each, in the order they first came.
+void printRatePerPrompt(const std::vector<EpisodeRow>& rows) {
+  std::vector<std::string> prompts;
+  for (const EpisodeRow& row : rows)
+    if (std::find(prompts.begin(), prompts.end(), row.prompt) == prompts.end()) prompts.push_back(row.prompt);
+  if (prompts.size() < 2) return;
+  for (const std::string& prompt : prompts) {
+    std::vector<EpisodeRow> mine;
+    std::copy_if(rows.begin(), rows.end(), std::back_inserter(mine),
+                 [&](const EpisodeRow& row) { return row.prompt == prompt; });
+    std::printf("  \"%s\": ", printable(prompt).c_str());
+    printRateOf(mine);
+  }
+}
+
+void printRate(const std::vector<EpisodeRow>& rows) {
+  printRateOf(rows);
+  printRatePerPrompt(rows);
   std::size_t switches = 0, withFallback = 0;
   for (const EpisodeRow& row : rows) {
     switches += row.switches.size();
@@ -247,13 +282,17 @@ void printHeader(const Evaluation& e, const PolicySession& first, unsigned seed)
 }  // namespace
 
 int runEval(const EvalOptions& options) {
-  if (!labelTextIsUtf8({{"--task", options.task}})) return 2;
+  LabelText text{{"--task", options.task}};
+  for (const std::string& prompt : options.prompts)
+    text.emplace_back("--prompts", prompt);
+  if (!labelTextIsUtf8(text)) return 2;
   RigConfig config = loadRigConfig(options.rig);
   if (!fastAllowed(config, options.fast) || !supervisorAllowed(config, options.supervisor)) return 2;
   const unsigned firstSeed = options.seed.value_or(config.sim.seed);
   Studio studio(std::move(config), options.fast);
   TerminalKeys keys;
   Evaluation e{options, studio, runOptionsOf(options), std::nullopt, keys, options.fast};
+  e.run.prompt = promptOf(options, studio.config().sim, firstSeed, 0);
   std::unique_ptr<PolicySession> session;
   try {
     session = std::make_unique<PolicySession>(studio, e.run);  // a bad policy is refused before any run
@@ -268,6 +307,7 @@ int runEval(const EvalOptions& options) {
   std::vector<EpisodeRow> rows;
   for (int i = 0; i < options.episodes && !e.quit && !loopStopped(e); ++i) {
     try {
+      e.run.prompt = promptOf(options, studio.config().sim, firstSeed + static_cast<unsigned>(i), i);
       if (!session) session = std::make_unique<PolicySession>(studio, e.run);
     } catch (const PolicyError& error) {  // a server gone between episodes
       std::cerr << "flywheel: " << error.what() << "\n";

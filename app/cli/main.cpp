@@ -252,7 +252,11 @@ int main(int argc, char** argv) {
   evalCmd->add_option("--seconds", eval.seconds, "Length of each episode at most")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  evalCmd->add_option("--task", eval.task, "The language prompt")->capture_default_str();
+  auto* evalTask = evalCmd->add_option("--task", eval.task, "The language prompt")->capture_default_str();
+  evalCmd
+      ->add_option("--prompts", eval.prompts,
+                   "Prompts taken in turn, one per episode (success is reported per prompt)")
+      ->excludes(evalTask);
   evalCmd->add_option("--record", eval.record, "Save every episode in this dataset folder (full length)");
   evalCmd->add_flag("--fast", eval.fast, "Simulated rigs: simulated time, which waits for every inference");
   evalCmd->add_option("--mode", eval.mode, "Chunk execution: sync, ensemble (ACT) or async")
