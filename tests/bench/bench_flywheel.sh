@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# bench-flywheel: does a turn of the flywheel help, on the simulated rig? (issue #14)
+#   1. record D scripted demonstrations (seeds 1000...), train, eval on EVAL held-out seeds (1...);
+#   2. C rollouts of that policy supervised by the scripted operator (seeds 3000..., disjoint from both),
+#      retrain on the demonstrations plus the corrections (the human-controlled ticks), eval on the same seeds;
+#   3. the control: C more demonstrations (seeds 1000+D...) instead, retrain, eval on the same seeds.
+# Every training run gets the same number of samples (SAMPLES: epochs = SAMPLES / dataset ticks, rounded
+# up), so the three differ in their data, not in their compute or in how busy the machine was.
+# Prints success with 95% Wilson intervals (from `flywheel eval`), the takeovers the rollouts needed,
+# training samples/s and the wall time of each step.
+# Usage: tests/bench/bench_flywheel.sh FLYWHEEL [D=20] [C=20] [SAMPLES=120000] [EVAL=50] [SECONDS=15]
+set -euo pipefail
+flywheel=$1 demos=${2:-20} rollouts=${3:-20} samples=${4:-120000} episodes=${5:-50} seconds=${6:-15}
+python=/usr/bin/python3
+work=${FLYWHEEL_BENCH_DIR:-$(mktemp -d)}
+[[ -n ${FLYWHEEL_BENCH_DIR:-} ]] || trap 'rm -rf "$work"' EXIT
+mkdir -p "$work"
+task="pick up the cube and place it in the bin"
+steps=()
+
+now() { date +%s.%N; }
+# step NAME COMMAND...: runs it with its output in $work/NAME.log, and keeps its wall time.
+step() {
+  local name=$1 start
+  shift
+  start=$(now)
+  "$@" >"$work/$name.log" 2>&1 || { cat "$work/$name.log"; echo "bench-flywheel: $name failed" >&2; exit 1; }
+  steps+=("$(printf '%-28s %6.1f s' "$name" "$(echo "$(now) - $start" | bc -l)")")
+}
+
+# Training ticks of the folders given: every tick of a demonstration, the human-controlled ones of a policy run.
+ticks() {
+  $python - "$@" <<'EOF'
+import glob, sys
+import h5py
+total = 0
+for folder in sys.argv[1:]:
+    for path in glob.glob(folder + "/*.hdf5"):
+        with h5py.File(path, "r") as f:
+            total += int(f["intervention"][()].sum()) if "policy_action" in f else len(f["action"])
+print(total)
+EOF
+}
+
+train() {  # train NAME OUT FOLDERS...
+  local name=$1 out=$2 n args=()
+  shift 2
+  n=$(ticks "$@")
+  for d in "$@"; do args+=(--data "$d"); done
+  epochs=$(((samples + n - 1) / n))
+  step "$name" "$flywheel" train "${args[@]}" --out "$out" --epochs "$epochs" --held-out 0 --seed 1
+  echo "$n ticks x $epochs epochs" >"$work/$name.size"
+}
+
+evaluate() {  # evaluate NAME MODEL
+  step "$1" "$flywheel" eval --rig sim --policy "$2" --task "$task" --episodes "$episodes" --seed 1 --fast \
+    --seconds "$seconds"
+}
+
+start=$(now)
+step "1 record $demos demos" "$flywheel" record --rig sim --out "$work/demos" --episodes "$demos" \
+  --seconds 10 --jpeg --fast --seed 1000 --task "$task"
+train "1 train" "$work/m1.pt" "$work/demos"
+evaluate "1 eval" "$work/m1.pt"
+
+step "2 supervised rollouts" "$flywheel" eval --rig sim --policy "$work/m1.pt" --task "$task" \
+  --episodes "$rollouts" --seed 3000 --fast --seconds "$seconds" --supervisor scripted --record "$work/rollouts"
+train "2 retrain +corrections" "$work/m2.pt" "$work/demos" "$work/rollouts"
+evaluate "2 eval" "$work/m2.pt"
+
+step "3 record $rollouts more demos" "$flywheel" record --rig sim --out "$work/more" --episodes "$rollouts" \
+  --seconds 10 --jpeg --fast --seed $((1000 + demos)) --task "$task"
+train "3 retrain +demos" "$work/m3.pt" "$work/demos" "$work/more"
+evaluate "3 eval" "$work/m3.pt"
+total=$(echo "$(now) - $start" | bc -l)
+
+rate() { grep '^success ' "$work/$1.log" | sed 's/^success //'; }
+speed() { sed -n 's/^model: .*; \([0-9]*\) samples\/s.*/\1/p' "$work/$1.log"; }
+echo "bench-flywheel: D=$demos demonstrations, C=$rollouts rollouts, $samples training samples per policy," \
+  "eval on seeds 1-$episodes, $seconds s per episode, async chunks, $(nproc) cores"
+printf '%-34s %-22s %10s  %s\n' policy "trained on" samples/s "success (95% CI)"
+printf '%-34s %-22s %10s  %s\n' "1 demonstrations" "$(cat "$work/1 train.size")" "$(speed "1 train")" \
+  "$(rate "1 eval")"
+printf '%-34s %-22s %10s  %s\n' "2 demonstrations + corrections" "$(cat "$work/2 retrain +corrections.size")" \
+  "$(speed "2 retrain +corrections")" "$(rate "2 eval")"
+printf '%-34s %-22s %10s  %s\n' "3 demonstrations + more demos" "$(cat "$work/3 retrain +demos.size")" \
+  "$(speed "3 retrain +demos")" "$(rate "3 eval")"
+echo "rollouts: $(grep '^takeovers: ' "$work/2 supervised rollouts.log" || echo 'takeovers: 0'); reasons:" \
+  "$(grep -o 'correction: .*' "$work/2 supervised rollouts.log" | sort | uniq -c | tr -s ' ' | paste -sd, -)"
+echo "  rollouts with the supervisor's help: $(rate "2 supervised rollouts")"
+echo "wall time per step:"
+printf '  %s\n' "${steps[@]}"
+printf '  %-28s %6.1f s\n' total "$total"
