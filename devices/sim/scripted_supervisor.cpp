@@ -95,6 +95,9 @@ ScriptedSupervisor::Scene ScriptedSupervisor::look() const {
 void ScriptedSupervisor::tick(double time, bool humanInControl) {
   const Scene scene = look();
   if (!scene.valid) return;
+  // A drop while the policy drives (the blend and the settling time included) is remembered until judged.
+  const bool handHasIt = state_ == State::Grabbing || state_ == State::Correcting;
+  if (wasHeld_ && !scene.held && !scene.overBin && !handHasIt) dropped_ = true;
   switch (state_) {
     case State::Watching:
       watch(time, scene);
@@ -150,7 +153,7 @@ void ScriptedSupervisor::startReference(double time, const Scene& scene) {
 }
 
 std::string ScriptedSupervisor::wrongness(double time, const Scene& scene) {
-  if (wasHeld_ && !scene.held && !scene.overBin) return "dropped the cube";
+  if (dropped_) return "dropped the cube";
 
   // Off the plan: far from every point the plan passed through so far (or will in a moment), so a robot
   // slower or a little quicker than the plan is not "off" it; lateness is "no progress"'s to judge.
@@ -185,6 +188,7 @@ void ScriptedSupervisor::grab(double time, const Scene& scene, const std::string
   world_.setHandOnLeaders(true);
   grabbedAt_ = time;
   reason_ = reason;
+  dropped_ = false;
   ++grabs_;
   state_ = State::Grabbing;
 }

@@ -64,6 +64,7 @@ class ScriptedSupervisor {
   State state_ = State::Watching;
   bool started_ = false;
   bool wasHeld_ = false;
+  bool dropped_ = false;  // the cube left the gripper outside the bin while the policy drove
   double settleUntil_ = 0.0;
   ScriptedOperator reference_;  // where the operator's own plan would have the gripper, from the last replan
   double referenceStart_ = 0.0;
