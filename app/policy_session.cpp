@@ -9,6 +9,28 @@
 
 namespace flywheel {
 
+namespace {
+
+// The policy controller with the scripted supervisor watching: on the loop thread, after each decision,
+// so the supervisor sees who controls the robot on the very tick it looks at the scene.
+class SupervisedController final : public Controller {
+ public:
+  SupervisedController(PolicyController& inner, sim::ScriptedSupervisor& supervisor)
+      : inner_(inner), supervisor_(supervisor) {}
+  ControlMode mode() const override { return inner_.mode(); }
+  ControlOutput update(const ControlInput& input) override {
+    ControlOutput output = inner_.update(input);
+    supervisor_.tick(input.time, output.inControl == InControl::Human);
+    return output;
+  }
+
+ private:
+  PolicyController& inner_;
+  sim::ScriptedSupervisor& supervisor_;
+};
+
+}  // namespace
+
 std::unique_ptr<Policy> makePolicy(const PolicyRunOptions& options, const RigConfig& rig) {
   const PolicyRigSpec spec = PolicyRigSpec::of(rig);
   if (options.policy.starts_with("ws://") || options.policy.starts_with("wss://")) {
@@ -75,9 +97,25 @@ PolicySession::PolicySession(Studio& studio, const PolicyRunOptions& options)
     actions = fallbackSource_.get();
   }
   controller_ = std::make_unique<PolicyController>(*actions, rig.takeover, 1.0 / rig.controlRateHz);
+  if (!options.supervisor.empty()) installSupervisor(options.supervisor);
   prompts_.emplace_back(studio.clock().now(), options.prompt);
   // The simulator judges the run by what it was asked (which bin, on a rig with several).
   if (sim::SimWorld* world = studio.rig().simWorld()) world->setInstruction(options.prompt);
+}
+
+// The scripted operator's "done" key is the controller's requestHandBack: letting go of a leader is not
+// detected by itself (a released leader just holds still), so the hand lets go and presses it, as a
+// person on a real rig lets go and presses the key.
+void PolicySession::installSupervisor(const std::string& kind) {
+  if (kind != "scripted") throw PolicyError("--supervisor takes 'scripted', got '" + kind + "'");
+  sim::SimWorld* world = studio_.rig().simWorld();
+  if (!world)
+    throw PolicyError("--supervisor scripted needs a simulated rig: rig '" + studio_.config().name +
+                      "' moves real arms, where a person supervises (t takes over)");
+  PolicyController* controller = controller_.get();
+  supervisor_ =
+      std::make_unique<sim::ScriptedSupervisor>(*world, [controller] { controller->requestHandBack(); });
+  supervised_ = std::make_unique<SupervisedController>(*controller_, *supervisor_);
 }
 
 PolicySession::~PolicySession() {
@@ -102,9 +140,14 @@ EpisodeResult PolicySession::endRecording() {
   recording_ = false;
   const double end = studio_.clock().now();
   EpisodeResult result = studio_.endTake();
-  if (std::vector<Segment> prompts = promptSegments(startedAt_, end); prompts.size() > 1) {
+  std::vector<Segment> segments = promptSegments(startedAt_, end);
+  if (segments.size() < 2) segments.clear();  // one prompt is the episode's task
+  // Within the recorded ticks (ticks / fps), which `label` and the Review view hold segments to.
+  for (Segment& correction : correctionSegments(startedAt_, std::min(end, startedAt_ + result.seconds)))
+    segments.push_back(std::move(correction));
+  if (!segments.empty()) {
     EpisodeLabels labels = readLabels(result.path);
-    labels.segments = std::move(prompts);
+    labels.segments = std::move(segments);
     writeLabels(result.path, labels);
   }
   return result;
@@ -115,7 +158,7 @@ void PolicySession::start() {
   if (sim::SimWorld* world = studio_.rig().simWorld()) world->setHandOnLeaders(false);
   previous_ = studio_.loop().controller();
   startedAt_ = studio_.clock().now();
-  studio_.loop().setController(controller_.get());
+  studio_.loop().setController(supervised_ ? supervised_.get() : controller_.get());
   started_ = true;
 }
 
@@ -144,6 +187,16 @@ PolicySource PolicySession::currentSource() const {
   if (controller_->takeoverStatus().control != Control::Policy) return PolicySource::Human;
   if (fallbackSource_) return fallbackSource_->source();
   return executor_->status().health == PolicyHealth::Running ? PolicySource::Main : PolicySource::None;
+}
+
+std::vector<Segment> PolicySession::correctionSegments(double since, double until) const {
+  std::vector<Segment> segments;
+  for (const sim::Correction& c : corrections()) {
+    const double start = std::max(c.start, since);
+    const double end = std::min(c.end < 0 ? until : c.end, until);
+    if (end > start) segments.push_back({start - since, end - since, "correction: " + c.reason});
+  }
+  return segments;
 }
 
 std::vector<Segment> PolicySession::promptSegments(double since, double until) const {
