@@ -45,7 +45,7 @@ assert diff(runs[0], refs[0]) < 0.05 and diff(runs[1], refs[1]) < 0.05, "a run i
 assert diff(runs[0], refs[1]) > 0.2 and diff(runs[1], refs[0]) > 0.2, "the seeds' scenes are alike"
 print("scenes ok")
 PY
-check recorded-listed 0 'episode_1\.hdf5 +complete +1\.00 +50 +no' -- "$flywheel" list "$work/ds"
+check recorded-listed 0 'episode_1\.hdf5 +complete +(good|check|bad) +1\.00 +50 +no' -- "$flywheel" list "$work/ds"
 
 # Bundled policies: a name with no / and no .pt is resources/policies/<name>.pt, found on the search path.
 mkdir -p "$work/bundled" && cp "$work/model.pt" "$work/bundled/sim-test.pt" && cp "$work/arm6.pt" "$work/bundled/arm6.pt"
@@ -94,7 +94,7 @@ wait_for 'how did it go' 2 && tmux send-keys -t "$session" f
 for _ in $(seq 200); do [[ -e $work/rc ]] && break; sleep 0.05; done
 check operator-verdicts 0 '~ +1 +success +- +0 +[^~]*episode_0\.hdf5~.*~ +2 +failure +- +0 +[^~]*episode_1\.hdf5~success 1/2 \(50\.0%, 95% CI 9\.5-90\.5%\)~$' -- \
   oneline sh -c "cat '$work/log'; exit \$(cat '$work/rc')"
-check operator-verdicts-labelled 0 'episode_0\.hdf5 +complete +1\.00 +50 +yes .*episode_1\.hdf5 +complete +1\.00 +50 +no ' -- \
+check operator-verdicts-labelled 0 'episode_0\.hdf5 +complete +(good|check|bad) +1\.00 +50 +yes .*episode_1\.hdf5 +complete +(good|check|bad) +1\.00 +50 +no ' -- \
   oneline "$flywheel" list "$work/real"
 
 ((failures == 0)) || { echo "$failures check(s) failed"; exit 1; }

@@ -55,7 +55,7 @@ with h5py.File(sys.argv[1], "r") as f:
     assert policy_ticks.sum() > 50 and np.allclose(proposed[policy_ticks], executed[policy_ticks], atol=0.1)
     print(f"interventions {edges}, proposals ok, policy {f.attrs['policy']}")
 PY
-check prompt-segments 0 'episode_0.hdf5 +complete +3.00 +150 .* 2 +1 +pick up the cube' -- "$flywheel" list "$work/ds"
+check prompt-segments 0 'episode_0.hdf5 +complete +(good|check|bad) +3.00 +150 .* 2 +1 +pick up the cube' -- "$flywheel" list "$work/ds"
 
 # The ALOHA request to a server speaking openpi's protocol, on the simulated ALOHA.
 /usr/bin/python3 "$here/openpi_test_server.py" --port 0 --horizon 25 --image-size 0 \
