@@ -31,28 +31,39 @@ struct SourceRows {
   std::vector<std::vector<double>> captureTimes;  // per camera
 };
 
+// A per-tick dataset with exactly `width` values a tick: the reader checks only its rows, and a narrower
+// one would be read past its end.
+std::vector<double> perTick(const EpisodeReader& reader, const EpisodeSummary& s, const std::string& name,
+                            std::size_t width) {
+  std::vector<double> values = reader.readDoubles(name);
+  if (values.size() != s.ticks * width)
+    throw RecorderError(s.path + ": " + name + " holds " + std::to_string(values.size()) +
+                        " values, expected " + std::to_string(s.ticks) + " x " + std::to_string(width));
+  return values;
+}
+
 SourceRows readRows(const EpisodeReader& reader, const EpisodeSummary& s) {
   SourceRows rows;
   rows.joints = s.joints;
   auto optional = [&](const std::string& name, std::size_t width) {
-    return hasDataset(s, name) ? reader.readDoubles(name) : std::vector<double>(s.ticks * width, 0.0);
+    return hasDataset(s, name) ? perTick(reader, s, name, width) : std::vector<double>(s.ticks * width, 0.0);
   };
-  rows.qpos = reader.readDoubles("/observations/qpos");
-  rows.action = reader.readDoubles("/action");
+  rows.qpos = perTick(reader, s, "/observations/qpos", s.joints);
+  rows.action = perTick(reader, s, "/action", s.joints);
   rows.qvel = optional("/observations/qvel", s.joints);
   rows.effort = optional("/observations/effort", s.joints);
   rows.intervention = optional("/intervention", 1);
   rows.policySource = optional("/policy_source", 1);
-  if (hasDataset(s, "/policy_action")) rows.policyAction = reader.readDoubles("/policy_action");
+  if (hasDataset(s, "/policy_action")) rows.policyAction = perTick(reader, s, "/policy_action", s.joints);
   if (hasDataset(s, "/timestamp")) {
-    rows.time = reader.readDoubles("/timestamp");
+    rows.time = perTick(reader, s, "/timestamp", 1);
   } else {  // files without /timestamp: the nominal clock
     for (std::size_t t = 0; t < s.ticks; ++t)
       rows.time.push_back(s.fps > 0 ? static_cast<double>(t) / s.fps : 0.0);
   }
   for (const CameraSummary& cam : s.cameras) {
     const std::string stamps = "/observations/image_timestamps/" + cam.name;
-    rows.captureTimes.push_back(hasDataset(s, stamps) ? reader.readDoubles(stamps) : rows.time);
+    rows.captureTimes.push_back(hasDataset(s, stamps) ? perTick(reader, s, stamps, 1) : rows.time);
   }
   return rows;
 }

@@ -96,6 +96,12 @@ check write-fails 1 'File too large\); nothing written' -- bash -c "ulimit -f 20
 damaged_dir="$work/d"; mkdir "$damaged_dir"; cp "$work/c/episode_0.hdf5" "$damaged_dir/"; echo junk >"$damaged_dir/episode_1.hdf5"
 check damaged-skipped 0 'skipped .*episode_1.hdf5: damaged' -- "$flywheel" export --data "$damaged_dir" --out "$work/e3" --format aloha
 check damaged-in-manifest 0 'episode_1.hdf5' -- manifest "$work/e3" "m['skipped'][0]['source']"
+# A per-tick dataset narrower than the joints (its rows are all the reader checks) is refused, never read
+# past its end.
+narrow="$work/n"; mkdir "$narrow"; cp "$work/c/episode_0.hdf5" "$narrow/"
+"$python" -c "import h5py,sys; f=h5py.File(sys.argv[1],'r+'); t=f['action'].shape[0]; del f['observations/qvel']; f['observations/qvel']=[[1.0]]*t" "$narrow/episode_0.hdf5"
+check narrow-dataset 1 '/observations/qvel holds [0-9]+ values, expected [0-9]+ x 7; nothing written' -- "$flywheel" export --data "$narrow" --out "$work/e4" --format aloha
+[[ -z $(ls -d "$work"/e4* 2>/dev/null) ]] && pass "a refused source leaves nothing" || fail "refused source left $(ls -d "$work"/e4*)"
 
 # 7. Interrupted (SIGINT) and killed (SIGKILL) exports never look finished.
 "$flywheel" export --data "$work/a" --data "$work/b" --out "$work/k1" --format aloha --jpeg --length 400 >"$work/k1.log" 2>&1 &
