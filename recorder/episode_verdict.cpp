@@ -1,6 +1,7 @@
 // The verdict from measured quality, and the /quality group that carries the measurements in the file.
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <type_traits>
 
 #include "recorder/episode_quality.hpp"
@@ -150,8 +151,12 @@ std::optional<EpisodeQuality> readStoredQuality(long long file) {
       const auto value = number(name);
       if constexpr (std::is_arithmetic_v<Field>)
         field = static_cast<Field>(value.value_or(0));
-      else if (value)
-        field = static_cast<typename Field::value_type>(*value);
+      else if (value) {
+        using Value = typename Field::value_type;  // takeovers and gripper events are ints
+        if (*value > static_cast<double>(std::numeric_limits<Value>::max()))
+          throw h5::Error(std::string(name) + " is out of range");
+        field = static_cast<Value>(*value);
+      }
     });
     std::vector<std::string> names;
     H5Aiterate2(group, H5_INDEX_NAME, H5_ITER_INC, nullptr, collectAttribute, &names);

@@ -302,6 +302,21 @@ class QualityTest : public QObject {
     QCOMPARE(entry.verdict, Verdict::Bad);
   }
 
+  // A count stored beyond what its field holds (takeovers is an int) is damage too, not a wrapped number.
+  void storedCountTooLargeIsMeasuredAgain() {
+    QTemporaryDir dir;
+    Take take;
+    take.policy = "policy.pt";
+    const std::string path = write(dir, "episode_0.hdf5", take);
+    {
+      EpisodeReader reader(path);
+      QVERIFY(readStoredQuality(reader.file()));
+    }
+    QVERIFY(h5pyEdit(path, "f['quality'].attrs['takeovers'] = 3e9"));
+    EpisodeReader reader(path);
+    QVERIFY(!readStoredQuality(reader.file()));
+  }
+
   void hostileFileIsAClearError() {
     QTemporaryDir dir;
     const std::string path = dir.filePath("x.hdf5").toStdString();
