@@ -27,7 +27,8 @@ bool hasDataset(const EpisodeSummary& summary, const std::string& path) {
 // Everything of the source but the frames, read once: per-tick rows of `joints` values.
 struct SourceRows {
   std::size_t joints = 0;
-  std::vector<double> qpos, qvel, effort, action, policyAction, time, intervention, policySource;
+  std::vector<double> qpos, qvel, effort, action, policyAction, time, intervention;
+  std::vector<PolicySource> policySource;         // checked by the reader: each value names a source
   std::vector<std::vector<double>> captureTimes;  // per camera
 };
 
@@ -53,7 +54,8 @@ SourceRows readRows(const EpisodeReader& reader, const EpisodeSummary& s) {
   rows.qvel = optional("/observations/qvel", s.joints);
   rows.effort = optional("/observations/effort", s.joints);
   rows.intervention = optional("/intervention", 1);
-  rows.policySource = optional("/policy_source", 1);
+  rows.policySource = reader.readPolicySources();
+  if (rows.policySource.empty()) rows.policySource.assign(s.ticks, PolicySource::None);
   if (hasDataset(s, "/policy_action")) rows.policyAction = perTick(reader, s, "/policy_action", s.joints);
   if (hasDataset(s, "/timestamp")) {
     rows.time = perTick(reader, s, "/timestamp", 1);
@@ -154,7 +156,7 @@ class Copier {
     obs.state.effort = rowOf(rows_.effort, tick, s_.joints);
     obs.action = rowOf(rows_.action, tick, s_.joints);
     obs.intervention = rows_.intervention[tick] != 0.0;
-    obs.policySource = static_cast<PolicySource>(rows_.policySource[tick]);
+    obs.policySource = rows_.policySource[tick];
     if (!rows_.policyAction.empty()) obs.policyAction = rowOf(rows_.policyAction, tick, s_.joints);
     if (tick != framesTick_) {  // a held tick reuses the frames already read
       frames_.clear();

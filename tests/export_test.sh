@@ -102,6 +102,10 @@ narrow="$work/n"; mkdir "$narrow"; cp "$work/c/episode_0.hdf5" "$narrow/"
 "$python" -c "import h5py,sys; f=h5py.File(sys.argv[1],'r+'); t=f['action'].shape[0]; del f['observations/qvel']; f['observations/qvel']=[[1.0]]*t" "$narrow/episode_0.hdf5"
 check narrow-dataset 1 '/observations/qvel holds [0-9]+ values, expected [0-9]+ x 7; nothing written' -- "$flywheel" export --data "$narrow" --out "$work/e4" --format aloha
 [[ -z $(ls -d "$work"/e4* 2>/dev/null) ]] && pass "a refused source leaves nothing" || fail "refused source left $(ls -d "$work"/e4*)"
+# A /policy_source value that names no source is refused, as the Review view refuses it, not copied on.
+sources="$work/s"; mkdir "$sources"; cp "$work/c/episode_1.hdf5" "$sources/"
+"$python" -c "import h5py,sys; f=h5py.File(sys.argv[1],'r+'); f['policy_source'][3] = 9" "$sources/episode_1.hdf5"
+check unknown-policy-source 1 '/policy_source holds 9 at tick 3: not none \(0\), main \(1\), fallback \(2\) or human \(3\); nothing written' -- "$flywheel" export --data "$sources" --out "$work/e5" --format aloha
 
 # 7. Interrupted (SIGINT) and killed (SIGKILL) exports never look finished.
 "$flywheel" export --data "$work/a" --data "$work/b" --out "$work/k1" --format aloha --jpeg --length 400 >"$work/k1.log" 2>&1 &
