@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "recorder/episode_quality.hpp"
+
 namespace flywheel {
 
 namespace {
@@ -39,6 +41,13 @@ bool setIdleTrim(EpisodeLabels& labels, double idleHeadSeconds, double idleTailS
   labels.trimStart = idleHeadSeconds > 0.0 ? std::optional<double>(start) : std::nullopt;
   labels.trimEnd = idleTailSeconds > 0.0 ? std::optional<double>(end) : std::nullopt;
   return true;
+}
+
+bool setIdleTrim(EpisodeLabels& labels, EpisodeReader& reader, const EpisodeSummary& summary) {
+  const EpisodeQuality quality = measureOpenEpisode(reader.file(), summary.path);
+  const std::vector<double> times = tickTimes(reader, summary);
+  return !times.empty() && setIdleTrim(labels, quality.idleHeadSeconds, quality.idleTailSeconds, times.back(),
+                                       periodOf(summary));
 }
 
 std::vector<TimeSpan> humanControlSpans(const std::vector<double>& intervention,

@@ -28,6 +28,9 @@ double trimmableDuration(const EpisodeSummary& summary);
 // untrimmed. Returns false, leaving `labels` as they were, when no joint moved at all.
 bool setIdleTrim(EpisodeLabels& labels, double idleHeadSeconds, double idleTailSeconds, double lastTick,
                  double period);
+// The same for the episode open in `reader` (its summary without a problem): its idle head and tail
+// measured, its ticks' times read. False when no joint moved; throws RecorderError when it cannot measure.
+bool setIdleTrim(EpisodeLabels& labels, EpisodeReader& reader, const EpisodeSummary& summary);
 
 // The runs of ticks with /intervention set, as spans: from the first tick's time to the time of the tick
 // after the last (or the last tick's time plus one period).

@@ -67,17 +67,6 @@ std::string trimText(const EpisodeLabels& labels) {
   return ", trim " + side(labels.trimStart) + ":" + side(labels.trimEnd) + " s";
 }
 
-// --trim-idle: the marks from the measured idle head and tail (episode_quality). Throws when nothing moved.
-void trimIdle(const std::string& path, EpisodeReader& reader, const EpisodeSummary& summary,
-              EpisodeLabels& labels) {
-  const EpisodeQuality quality = measureEpisode(path);
-  const std::vector<double> times = tickTimes(reader, summary);
-  const double period = summary.fps > 0 ? 1.0 / summary.fps : 0.0;
-  if (times.empty() ||
-      !setIdleTrim(labels, quality.idleHeadSeconds, quality.idleTailSeconds, times.back(), period))
-    throw RecorderError(path + ": no joint moved, so there is no idle head or tail to trim; nothing saved");
-}
-
 std::string successText(const std::optional<bool>& success) {
   return success ? (*success ? "yes" : "no") : "-";
 }
@@ -101,7 +90,8 @@ void labelEpisode(const std::string& path, const LabelOptions& options,
       throw RecorderError(path + ": damaged (" + summary.problem + "); nothing saved");
     duration = summary.fps > 0 ? static_cast<double>(summary.ticks) / summary.fps : 0.0;
     trimmable = trimmableDuration(summary);
-    if (options.trimIdle) trimIdle(path, reader, summary, labels);
+    if (options.trimIdle && !setIdleTrim(labels, reader, summary))
+      throw RecorderError(path + ": no joint moved, so there is no idle head or tail to trim; nothing saved");
   }
   if (options.trim) std::tie(labels.trimStart, labels.trimEnd) = parseTrim(*options.trim);
   if (options.task) labels.task = *options.task;

@@ -5,7 +5,6 @@
 #include "app/gui/review_view.hpp"
 #include "app/gui/segment_timeline.hpp"
 #include "recorder/dataset_index.hpp"
-#include "recorder/episode_quality.hpp"
 #include "recorder/trims.hpp"
 
 namespace flywheel::gui {
@@ -14,14 +13,10 @@ namespace {
 
 // `labels` with the idle head and tail of `path` trimmed; throws RecorderError when it cannot be.
 EpisodeLabels idleTrimmed(const std::string& path, EpisodeLabels labels) {
-  const EpisodeQuality quality = measureEpisode(path);
   EpisodeReader reader(path);
   const EpisodeSummary summary = reader.summary();
-  const std::vector<double> times = tickTimes(reader, summary);
-  const double period = summary.fps > 0 ? 1.0 / summary.fps : 0.0;
-  if (times.empty() ||
-      !setIdleTrim(labels, quality.idleHeadSeconds, quality.idleTailSeconds, times.back(), period))
-    throw RecorderError("no joint moved: nothing to trim");
+  if (!summary.problem.empty()) throw RecorderError(path + ": " + summary.problem);
+  if (!setIdleTrim(labels, reader, summary)) throw RecorderError("no joint moved: nothing to trim");
   if (std::string problem = validateTrim(labels, trimmableDuration(summary)); !problem.empty())
     throw RecorderError(problem);
   return labels;
