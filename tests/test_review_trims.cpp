@@ -187,6 +187,10 @@ class ReviewTrimsTest : public QObject {
     SegmentTimeline* timeline = view.timeline();
     const int lane = timeline->controlLaneY();
     QCOMPARE(timeline->unreviewed(), (std::vector<TimeSpan>{{30 / kLaggingHz, 80 / kLaggingHz}}));
+    std::vector<TimeSpan> humanBands;  // /policy_source's bands on the same measured clock
+    for (const SegmentTimeline::SourceBand& band : timeline->sourceBands())
+      if (band.source == PolicySource::Human) humanBands.push_back({band.start, band.end});
+    QCOMPARE(humanBands, timeline->unreviewed());
     QTest::mouseClick(timeline, Qt::LeftButton, Qt::NoModifier,
                       {timeline->xAt(1.01), timeline->languageLaneY()});
     QCOMPARE(view.scrubber()->value(), 40);                  // recorded at 1.0 s: tick 40, not 50

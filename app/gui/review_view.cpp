@@ -34,15 +34,19 @@ QString q(const std::string& text) {
 
 constexpr int kStatusRole = Qt::UserRole + 1;  // on column 0, beside the file: the EpisodeStatus
 
-// /policy_source as runs of one source (empty for files without one).
-std::vector<SegmentTimeline::SourceBand> sourceBandsOf(const std::vector<PolicySource>& sources, double fps) {
+// /policy_source as runs of one source (empty for files without one), on the ticks' measured times as
+// the human-control spans are: a run ends where the next tick starts, the last one period after its tick.
+std::vector<SegmentTimeline::SourceBand> sourceBandsOf(const std::vector<PolicySource>& sources,
+                                                       const std::vector<double>& times, double period) {
   std::vector<SegmentTimeline::SourceBand> bands;
-  if (!(fps > 0)) return bands;
-  for (std::size_t t = 0; t < sources.size(); ++t)
+  const std::size_t n = std::min(sources.size(), times.size());
+  for (std::size_t t = 0; t < n; ++t) {
+    const double end = t + 1 < n ? times[t + 1] : times[t] + period;
     if (bands.empty() || bands.back().source != sources[t])
-      bands.push_back({t / fps, (t + 1) / fps, sources[t]});
+      bands.push_back({times[t], end, sources[t]});
     else
-      bands.back().end = (t + 1) / fps;
+      bands.back().end = end;
+  }
   return bands;
 }
 
@@ -310,7 +314,7 @@ bool ReviewView::openEpisode(const QString& path) {
   }
   timeline_->setEpisode(trimmableDuration(summary_), saved_.segments, interventions);
   try {
-    timeline_->setSourceBands(sourceBandsOf(reader_->readPolicySources(), summary_.fps));
+    timeline_->setSourceBands(sourceBandsOf(reader_->readPolicySources(), times_, period));
   } catch (const RecorderError& e) {  // a damaged /policy_source is said, not drawn
     timeline_->setSourceBands({});
     Q_EMIT message(QString("Policy sources not shown: %1").arg(e.what()));
