@@ -75,5 +75,12 @@ done
 check trim-clear 0 'segments$' -- "$flywheel" label "$e0" --trim :
 expect_trim trim-clear-read-back "$e0" ":"
 [[ $(data_of "$e0") == "$data_before" ]] && echo "ok   recording-untouched" || { echo "FAIL recording-untouched"; failures=$((failures + 1)); }
+# A take that fell behind its rate (20 ticks of 50 Hz at 40 Hz: 0.5 s measured, 0.4 s by tick / fps) takes
+# segments up to its measured end, as the Review view saves them, so labels saved there can be edited here.
+"$flywheel" record --rig sim --out "$work/lag" --seconds 0.4 --fast >/dev/null || exit 1
+lag=$work/lag/episode_0.hdf5
+"$python" -c "import h5py,sys; f=h5py.File(sys.argv[1],'r+'); f['timestamp'][:] = [t / 40 for t in range(len(f['timestamp']))]" "$lag"
+check segment-on-measured-clock 0 '1 segments' -- "$flywheel" label "$lag" --segment '0.41:0.49:late'
+check segment-past-measured-end 1 "'too late'\) lies outside the episode \(0 to 0.495" -- "$flywheel" label "$lag" --segment '0.45:0.6:too late'
 echo "label trims: $failures failures"
 exit $((failures > 0))

@@ -81,15 +81,14 @@ std::string csvField(const std::string& text) {
 // Labels one episode; throws RecorderError naming the file when it cannot, with nothing saved.
 void labelEpisode(const std::string& path, const LabelOptions& options,
                   const std::vector<Segment>& segments) {
-  double duration = 0.0, trimmable = 0.0;
+  double duration = 0.0;  // as the Review view measures it: segments and trims may reach the measured end
   EpisodeLabels labels = readLabels(path);
   {
     EpisodeReader reader(path);  // closed before the save opens the file for writing
     EpisodeSummary summary = reader.summary();
     if (!summary.problem.empty())
       throw RecorderError(path + ": damaged (" + summary.problem + "); nothing saved");
-    duration = summary.fps > 0 ? static_cast<double>(summary.ticks) / summary.fps : 0.0;
-    trimmable = trimmableDuration(summary);
+    duration = trimmableDuration(summary);
     if (options.trimIdle && !setIdleTrim(labels, reader, summary))
       throw RecorderError(path + ": no joint moved, so there is no idle head or tail to trim; nothing saved");
   }
@@ -109,7 +108,7 @@ void labelEpisode(const std::string& path, const LabelOptions& options,
             [](const Segment& a, const Segment& b) { return a.start < b.start; });
   if (std::string problem = validateSegments(labels.segments, duration); !problem.empty())
     throw RecorderError(path + ": " + problem + "; nothing saved");
-  if (std::string problem = validateTrim(labels, trimmable); !problem.empty())
+  if (std::string problem = validateTrim(labels, duration); !problem.empty())
     throw RecorderError(path + ": " + problem + "; nothing saved");
   writeLabels(path, labels);
   std::printf("%s: task '%s', success %s, %zu segments%s\n", path.c_str(), labels.task.c_str(),
