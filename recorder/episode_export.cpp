@@ -187,6 +187,12 @@ class Copier {
   const std::vector<CameraStats>& stats() const { return stats_; }
   // Seconds from the source's first tick to the first kept one: where the new timeline starts.
   double keptStart() const { return rows_.time[kept_.first] - rows_.time.front(); }
+  // Seconds of the new timeline the source's ticks fill, measured as the labels are: to one period past
+  // the last source tick written (padding only repeats it).
+  double keptDuration() const {
+    const std::size_t last = kept_.first + std::min(rowCount(), kept_.size()) - 1;
+    return rows_.time[last] - rows_.time[kept_.first] + (s_.fps > 0 ? 1.0 / s_.fps : 0.0);
+  }
 
  private:
   const EpisodeReader& reader_;
@@ -273,8 +279,7 @@ CopiedEpisode copyEpisode(const std::string& source, const std::string& destinat
     EpisodeLayout layout(h5::file(file), info, options.precision);
     writeRows(layout, copier, cancelled);
     layout.writeClosingAttributes(copier.stats(), labels.success, "");
-    const double duration = static_cast<double>(std::min(copied.rows, kept.size())) / s.fps;
-    setRecordedLabels(file, labelsFor(labels, copier.keptStart(), duration));
+    setRecordedLabels(file, labelsFor(labels, copier.keptStart(), copier.keptDuration()));
     h5::writeStringAttribute(file, "start_time", s.startTime);
     h5::writeStringAttribute(file, "export_source", source);
     h5::writeDoubleAttribute(file, "export_first_tick", static_cast<double>(kept.first));

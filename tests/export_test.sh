@@ -47,6 +47,19 @@ check aloha-cut 0 '11 cut' -- "$flywheel" export --data "$work/a" --out "$work/x
 check aloha-cut-reads 0 '2 episodes read as act' -- "$python" "$checker" "$work/x3" --consumer act --length 9
 check float64-is-checked 1 'is float64, expected float32' -- "$python" "$checker" "$work/x3" --consumer act --length 9 --float32
 
+# Labels follow on the measured clock: a take that fell behind its rate (20 ticks at 40 of 50 Hz: 0.495 s
+# measured, 0.4 s by tick / fps) keeps its segment past 0.4 s.
+record --rig sim --out "$work/lag" --seconds 0.4
+"$python" -c "import h5py,sys; f=h5py.File(sys.argv[1],'r+'); f['timestamp'][:] = [t / 40 for t in range(len(f['timestamp']))]" "$work/lag/episode_0.hdf5"
+"$flywheel" label "$work/lag/episode_0.hdf5" --segment '0.41:0.49:late' >/dev/null || fail "late segment set"
+check lagging-export 0 'export: ' -- "$flywheel" export --data "$work/lag" --out "$work/x8" --format aloha --val-fraction 0
+check lagging-segment-kept 0 "^\[\[0.41, 0.49, 'late'\]\]$" -- "$python" -c "
+import h5py, json, sys
+with h5py.File(sys.argv[1], 'r') as f:
+    a = f['annotations']
+    labels = json.loads(bytes(a['slot_b' if a['current'][()] else 'slot_a'][()]).rstrip(b'\0'))
+print([[round(s['start'], 3), round(s['end'], 3), s['text']] for s in labels['segments']])" "$work/x8/train/episode_0.hdf5"
+
 # 4. openpi: true-colour JPEG (imdecode + BGR2RGB gives the source's RGB; ACT's reading gets red and blue
 # swapped, and the ACT export read openpi's way does too).
 check openpi-jpeg 0 'export: ' -- "$flywheel" export --data "$work/a" --data "$work/b" --out "$work/x4" --format openpi --jpeg
