@@ -20,3 +20,6 @@ FLYWHEEL_SCREENSHOT_DIR=$(realpath "$out") xvfb-run -a -s "-screen 0 1920x1080x2
 # Review with trim marks and a takeover split into recovery and correction, from its GUI test.
 FLYWHEEL_SCREENSHOT_DIR=$(realpath "$out") xvfb-run -a -s "-screen 0 1920x1080x24" \
   "$tests/test_review_trims" humanControlIsSplitIntoRecoveryAndCorrection >/dev/null
+# The Run view with the fallback driving while the server stalls, and its bands in Review, from their GUI test.
+FLYWHEEL_SCREENSHOT_DIR=$(realpath "$out") xvfb-run -a -s "-screen 0 1920x1080x24" \
+  "$tests/test_gui_fallback" >/dev/null
