@@ -53,7 +53,7 @@ check bundled-eval 0 'Evaluating sim-test\.pt on rig .sim.: 1 episode\(s\), seed
   env FLYWHEEL_POLICIES="$work/bundled" "$flywheel" eval --rig sim --policy sim-test --episodes 1 --seed 3 --seconds 1 --fast
 check bundled-run 0 'Running sim-test\.pt on rig' -- \
   env FLYWHEEL_POLICIES="$work/bundled" "$flywheel" run --rig sim --policy sim-test --task x --seconds 1 --fast
-check bundled-unknown-lists-names 2 "no bundled policy named 'sim-nope'; bundled: arm6, sim-pick-place, sim-test \(or give" -- \
+check bundled-unknown-lists-names 2 "no bundled policy named 'sim-nope'; bundled: arm6, sim-pick-place, sim-test, sim-two-bins \(or give" -- \
   env FLYWHEEL_POLICIES="$work/bundled" "$flywheel" eval --rig sim --policy sim-nope --episodes 1 --fast
 # The policy that ships (resources/policies/sim-pick-place.pt, from the source tree) loads and runs by name.
 check bundled-sim-pick-place 0 'Evaluating sim-pick-place\.pt on rig .sim.: 1 episode\(s\), seed 3,.*~ +3 +(success|failure) ' -- \
