@@ -11,6 +11,7 @@
 
 #include "app/cli/command_support.hpp"
 #include "app/cli/commands.hpp"
+#include "app/cli/policy_options.hpp"
 #include "app/cli/terminal_keys.hpp"
 #include "app/policy_session.hpp"
 #include "core/wilson_interval.hpp"
@@ -241,20 +242,6 @@ void printRate(const std::vector<EpisodeRow>& rows) {
     std::printf("takeovers: %llu in %zu episode(s)\n", static_cast<unsigned long long>(takeovers), takenOver);
 }
 
-PolicyRunOptions runOptionsOf(const EvalOptions& options) {
-  PolicyRunOptions run{options.policy,
-                       options.task,
-                       *chunkModeFromString(options.mode),
-                       options.executeSteps,
-                       options.watchdogSeconds,
-                       options.apiKey,
-                       options.insecure,
-                       options.fallback,
-                       options.wallLatency};
-  run.supervisor = options.supervisor;
-  return run;
-}
-
 void printHeader(const Evaluation& e, const PolicySession& first, unsigned seed) {
   const EvalOptions& o = e.options;
   const unsigned last = seed + static_cast<unsigned>(o.episodes) - 1;
@@ -291,7 +278,7 @@ int runEval(const EvalOptions& options) {
   const unsigned firstSeed = options.seed.value_or(config.sim.seed);
   Studio studio(std::move(config), options.fast);
   TerminalKeys keys;
-  Evaluation e{options, studio, runOptionsOf(options), std::nullopt, keys, options.fast};
+  Evaluation e{options, studio, policyRunOptionsOf(options), std::nullopt, keys, options.fast};
   e.run.prompt = promptOf(options, studio.config().sim, firstSeed, 0);
   std::unique_ptr<PolicySession> session;
   try {

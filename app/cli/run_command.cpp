@@ -9,6 +9,7 @@
 
 #include "app/cli/command_support.hpp"
 #include "app/cli/commands.hpp"
+#include "app/cli/policy_options.hpp"
 #include "app/cli/terminal_keys.hpp"
 #include "app/policy_session.hpp"
 #include "recorder/dataset_index.hpp"
@@ -133,16 +134,7 @@ int runPolicy(const RunOptions& options) {
   }
 
   Studio studio(std::move(config), options.fast);
-  PolicyRunOptions run{options.policy,
-                       options.task,
-                       *chunkModeFromString(options.mode),
-                       options.executeSteps,
-                       options.watchdogSeconds,
-                       options.apiKey,
-                       options.insecure,
-                       options.fallback,
-                       options.wallLatency};
-  run.supervisor = options.supervisor;
+  const PolicyRunOptions run = policyRunOptionsOf(options);
   std::unique_ptr<PolicySession> session;
   try {
     session = std::make_unique<PolicySession>(studio, run);
