@@ -9,28 +9,6 @@
 
 namespace flywheel {
 
-namespace {
-
-// The policy controller with the scripted supervisor watching: on the loop thread, after each decision,
-// so the supervisor sees who controls the robot on the very tick it looks at the scene.
-class SupervisedController final : public Controller {
- public:
-  SupervisedController(PolicyController& inner, sim::ScriptedSupervisor& supervisor)
-      : inner_(inner), supervisor_(supervisor) {}
-  ControlMode mode() const override { return inner_.mode(); }
-  ControlOutput update(const ControlInput& input) override {
-    ControlOutput output = inner_.update(input);
-    supervisor_.tick(input.time, output.inControl == InControl::Human);
-    return output;
-  }
-
- private:
-  PolicyController& inner_;
-  sim::ScriptedSupervisor& supervisor_;
-};
-
-}  // namespace
-
 std::unique_ptr<Policy> makePolicy(const PolicyRunOptions& options, const RigConfig& rig) {
   const PolicyRigSpec spec = PolicyRigSpec::of(rig);
   if (options.policy.starts_with("ws://") || options.policy.starts_with("wss://")) {
@@ -115,7 +93,7 @@ void PolicySession::installSupervisor(const std::string& kind) {
   PolicyController* controller = controller_.get();
   supervisor_ =
       std::make_unique<sim::ScriptedSupervisor>(*world, [controller] { controller->requestHandBack(); });
-  supervised_ = std::make_unique<SupervisedController>(*controller_, *supervisor_);
+  supervised_ = std::make_unique<sim::SupervisedController>(*controller_, *supervisor_);
 }
 
 PolicySession::~PolicySession() {

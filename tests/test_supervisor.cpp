@@ -52,23 +52,6 @@ class FollowsThePlan final : public ActionSource {
   bool started_ = false;
 };
 
-// The policy controller with the supervisor looking after each decision, as PolicySession installs it.
-class Supervised final : public Controller {
- public:
-  Supervised(PolicyController& inner, sim::ScriptedSupervisor& supervisor)
-      : inner_(inner), supervisor_(supervisor) {}
-  ControlMode mode() const override { return inner_.mode(); }
-  ControlOutput update(const ControlInput& input) override {
-    ControlOutput output = inner_.update(input);
-    supervisor_.tick(input.time, output.inControl == InControl::Human);
-    return output;
-  }
-
- private:
-  PolicyController& inner_;
-  sim::ScriptedSupervisor& supervisor_;
-};
-
 // A policy run of at most `seconds` on scene `seed` with the scripted supervisor; stops once the cube
 // rests in the bin and the policy has the robot back. Every tick is collected.
 struct SupervisedRun {
@@ -77,7 +60,7 @@ struct SupervisedRun {
   std::unique_ptr<ActionSource> policy;
   std::unique_ptr<PolicyController> controller;
   std::unique_ptr<sim::ScriptedSupervisor> supervisor;
-  std::unique_ptr<Supervised> supervised;
+  std::unique_ptr<sim::SupervisedController> supervised;
   CollectingSink sink;
 
   void run(unsigned seed, double seconds) {
@@ -87,7 +70,7 @@ struct SupervisedRun {
     controller = std::make_unique<PolicyController>(*policy, config.takeover, harness.loop->period());
     PolicyController* c = controller.get();
     supervisor = std::make_unique<sim::ScriptedSupervisor>(harness.world(), [c] { c->requestHandBack(); });
-    supervised = std::make_unique<Supervised>(*controller, *supervisor);
+    supervised = std::make_unique<sim::SupervisedController>(*controller, *supervisor);
     harness.loop->setController(supervised.get());
     harness.loop->setSink(&sink);
     const auto ticks = static_cast<long>(seconds / harness.loop->period());

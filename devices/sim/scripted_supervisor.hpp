@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/controller.hpp"
 #include "devices/sim/scripted_operator.hpp"
 
 namespace flywheel::sim {
@@ -80,6 +81,24 @@ class ScriptedSupervisor {
   mutable std::mutex mutex_;
   std::vector<Correction> corrections_;
   int unnoticed_ = 0;
+};
+
+// A controller (the policy controller) with the supervisor watching: on the loop thread, after each
+// decision, so the supervisor sees who controls the robot on the very tick it looks at the scene.
+class SupervisedController final : public Controller {
+ public:
+  SupervisedController(Controller& inner, ScriptedSupervisor& supervisor)
+      : inner_(inner), supervisor_(supervisor) {}
+  ControlMode mode() const override { return inner_.mode(); }
+  ControlOutput update(const ControlInput& input) override {
+    ControlOutput output = inner_.update(input);
+    supervisor_.tick(input.time, output.inControl == InControl::Human);
+    return output;
+  }
+
+ private:
+  Controller& inner_;
+  ScriptedSupervisor& supervisor_;
 };
 
 // The operator's plan from `start` (the gripper's pose now) given the cube and bin: reach and grasp the
