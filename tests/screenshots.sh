@@ -23,3 +23,6 @@ FLYWHEEL_SCREENSHOT_DIR=$(realpath "$out") xvfb-run -a -s "-screen 0 1920x1080x2
 # The Run view with the fallback driving while the server stalls, and its bands in Review, from their GUI test.
 FLYWHEEL_SCREENSHOT_DIR=$(realpath "$out") xvfb-run -a -s "-screen 0 1920x1080x24" \
   "$tests/test_gui_fallback" >/dev/null
+# The Run view with the scripted operator correcting a run, and the corrections in Review, from their GUI test.
+FLYWHEEL_SCREENSHOT_DIR=$(realpath "$out") xvfb-run -a -s "-screen 0 1920x1080x24" \
+  "$tests/test_gui_flywheel" >/dev/null

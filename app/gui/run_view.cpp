@@ -81,6 +81,14 @@ void RunView::buildUi() {
   promptEdit_->setToolTip("Enter sends a new prompt while the policy runs");
   recordBox_ = new QCheckBox("Record the run as an episode", policyBox);
   recordBox_->setChecked(true);
+  supervisorBox_ = new QCheckBox("Scripted operator supervises", policyBox);
+  const bool simulated = studio_.rig().simWorld() != nullptr;
+  supervisorBox_->setEnabled(simulated);
+  supervisorBox_->setToolTip(
+      simulated ? "The simulated operator takes over through the leader arm when the robot goes wrong "
+                  "(off its plan, no progress, cube dropped), finishes the move and hands back; each "
+                  "correction is saved as a labelled segment"
+                : "Simulated rigs only: on a real rig you are the supervisor (move a leader arm or press T)");
   secondsBox_ = new QSpinBox(policyBox);
   secondsBox_->setRange(1, 3600);
   secondsBox_->setValue(20);
@@ -93,6 +101,7 @@ void RunView::buildUi() {
   form->addRow("Prompt", promptEdit_);
   form->addRow("Run length", secondsBox_);
   form->addRow(recordBox_);
+  form->addRow(supervisorBox_);
 
   auto* buttons = new QGridLayout();
   startButton_ = keyButton("Start", "F5", policyBox);
@@ -170,6 +179,7 @@ void RunView::start() {
   options.mode = *chunkModeFromString(modeBox_->currentData().toString().toStdString());
   options.apiKey = apiKeyEdit_->text().toStdString();
   options.fallback = fallbackBox_->currentText().trimmed().toStdString();
+  if (supervisorBox_->isChecked() && supervisorBox_->isEnabled()) options.supervisor = "scripted";
   try {
     session_ = std::make_unique<PolicySession>(studio_, options);
     if (recordBox_->isChecked())
@@ -237,6 +247,7 @@ void RunView::updateControls() {
   modeBox_->setEnabled(!on);
   recordBox_->setEnabled(!on);
   secondsBox_->setEnabled(!on);
+  supervisorBox_->setEnabled(!on && studio_.rig().simWorld() != nullptr);
 }
 
 void RunView::updateIndicator(const ExecutorStatus& e, const TakeoverStatus& t) {
@@ -245,7 +256,12 @@ void RunView::updateIndicator(const ExecutorStatus& e, const TakeoverStatus& t) 
     text = "No policy running: the leaders drive the followers";
     colour = "#6b7280";
   } else if (t.control == Control::Human) {
-    text = "HUMAN IN CONTROL (" + QString::fromStdString(t.lastCause) + ")";
+    const std::vector<sim::Correction> corrections = session_->corrections();
+    const bool scripted = !corrections.empty() && corrections.back().end < 0;
+    text =
+        "HUMAN IN CONTROL (" +
+        QString::fromStdString(scripted ? "scripted operator: " + corrections.back().reason : t.lastCause) +
+        ")";
     colour = "#d97706";
   } else if (t.control == Control::HandingBack) {
     text = "HANDING BACK TO THE POLICY";
@@ -286,6 +302,19 @@ QString RunView::switchesText() const {
   return text;
 }
 
+// The scripted operator's corrections so far, the last few with their time into the run and reason.
+QString RunView::correctionsText() const {
+  if (!supervisorBox_->isChecked()) return {};
+  const std::vector<sim::Correction> corrections = session_->corrections();
+  QString text = QString("<br>Scripted operator: %1 correction(s)").arg(corrections.size());
+  const std::size_t shown = std::min<std::size_t>(corrections.size(), 3);
+  for (std::size_t i = corrections.size() - shown; i < corrections.size(); ++i)
+    text += QString("<br>&nbsp;&nbsp;%1 s: %2")
+                .arg(corrections[i].start - session_->startedAt(), 0, 'f', 1)
+                .arg(QString::fromStdString(corrections[i].reason).toHtmlEscaped());
+  return text;
+}
+
 void RunView::refresh() {
   if (!isVisible() && !session_) return;
   for (CameraTile* tile : tiles_)
@@ -302,7 +331,7 @@ void RunView::refresh() {
       QString(
           "<b>%1</b> · %2 s of %3 s<br>Observation → chunk %4 ms: preprocess %5, forward %6, postprocess %7, "
           "network %8 ms<br>%9 answers · %10 refused · %11 failed · held %12 ticks · %13 takeover(s) · "
-          "%14 steps planned ahead%15%16%17")
+          "%14 steps planned ahead%15%16%17%18")
           .arg(QString::fromStdString(session_->describe()).toHtmlEscaped())
           .arg(elapsed, 0, 'f', 1)
           .arg(secondsBox_->value())
@@ -319,7 +348,8 @@ void RunView::refresh() {
                    ? "<br>Server: " +
                          QString::fromStdString(metadata.empty() ? "(no metadata)" : metadata).toHtmlEscaped()
                    : QString())
-          .arg(switchesText()));
+          .arg(switchesText())
+          .arg(correctionsText()));
   timeline_->addSource(studio_.clock().now(), session_->currentSource());
   if (session_->hasFallback()) timeline_->setFallbackEvents(session_->fallbackStatus().recent);
   timeline_->setEvents(e.recent, studio_.clock().now(), 1.0 / studio_.config().recordRateHz);

@@ -2,7 +2,9 @@
 // executed; start, pause and stop; take over and hand back (T or Space); watch who is in control, the
 // watchdog, the latency and the chunk timeline. With "Record the run" each run is saved as an episode.
 // A fallback (a model file or bundled policy, beside the policy) drives while the policy does not answer;
-// the banner says which of them drives, and the timeline colours each.
+// the banner says which of them drives, and the timeline colours each. On a simulated rig the scripted
+// operator can supervise the run: it takes over through the leader when the robot goes wrong, the banner
+// says why, and each correction is saved as a labelled segment of the recorded run.
 #pragma once
 
 #include <QCheckBox>
@@ -42,6 +44,7 @@ class RunView : public QWidget {
   QLineEdit* promptEdit() const { return promptEdit_; }
   QComboBox* modeBox() const { return modeBox_; }
   QCheckBox* recordBox() const { return recordBox_; }
+  QCheckBox* supervisorBox() const { return supervisorBox_; }  // enabled on simulated rigs only
   QSpinBox* secondsBox() const { return secondsBox_; }
   QPushButton* startButton() const { return startButton_; }
   QPushButton* pauseButton() const { return pauseButton_; }
@@ -67,6 +70,7 @@ class RunView : public QWidget {
   void updateControls();
   void updateIndicator(const ExecutorStatus& e, const TakeoverStatus& t);
   QString switchesText() const;
+  QString correctionsText() const;
 
   Studio& studio_;
   const DatasetFolder& dataset_;
@@ -83,6 +87,7 @@ class RunView : public QWidget {
   QComboBox* modeBox_ = nullptr;
   QLineEdit* promptEdit_ = nullptr;
   QCheckBox* recordBox_ = nullptr;
+  QCheckBox* supervisorBox_ = nullptr;
   QSpinBox* secondsBox_ = nullptr;
   QPushButton* startButton_ = nullptr;
   QPushButton* pauseButton_ = nullptr;
