@@ -102,8 +102,10 @@ PolicySession::~PolicySession() {
   if (sim::SimWorld* world = studio_.rig().simWorld()) world->setHandOnLeaders(true);
 }
 
-std::string PolicySession::beginRecording(const DatasetFolder& dataset, double seconds, unsigned seed) {
+std::string PolicySession::beginRecording(const DatasetFolder& dataset, double seconds, unsigned seed,
+                                          ImageStorage images) {
   TakeOptions take;
+  take.imageStorage = images;
   take.task = prompts_.front().second;
   take.seed = seed;
   take.maxTicks = static_cast<std::uint64_t>(std::llround(seconds * studio_.config().recordRateHz));

@@ -48,8 +48,10 @@ class PolicySession {
   ~PolicySession();
 
   // Records the run as an episode of `dataset` (call before start()): the prompt is its task, it is tagged
-  // "policy", and it ends by itself after `seconds`. `seed` sets the simulated scene. Returns its path.
-  std::string beginRecording(const DatasetFolder& dataset, double seconds, unsigned seed);
+  // "policy", and it ends by itself after `seconds`. `seed` sets the simulated scene; `images` how frames
+  // are stored (JPEG: about 1/40 of the raw size). Returns its path.
+  std::string beginRecording(const DatasetFolder& dataset, double seconds, unsigned seed,
+                             ImageStorage images = ImageStorage::Raw);
   // Saves the recording; when the prompt changed during the run, each prompt is a labelled segment.
   // Throws RecorderError (what was written is kept).
   EpisodeResult endRecording();

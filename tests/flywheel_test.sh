@@ -22,9 +22,12 @@ status=$?
 # 2. Demonstrations, then supervised runs of the bundled policy on seeds it fails alone (README: 7 and 8).
 "$flywheel" record --rig sim --episodes 2 --seconds 6 --jpeg --fast --seed 2000 --out "$work/demos" \
   >"$work/record.log" 2>&1 || { cat "$work/record.log"; echo "FAIL record"; exit 1; }
+# Seed 7's run stores its frames as JPEG (--jpeg), seed 8's raw.
 for seed in 7 8; do
+  frames=()
+  [[ $seed == 7 ]] && frames=(--jpeg)
   "$flywheel" run --rig sim --policy sim-pick-place --task "pick up the cube and place it in the bin" \
-    --seconds 14 --fast --mode ensemble --seed "$seed" --supervisor scripted --record "$work/runs" \
+    --seconds 14 --fast --mode ensemble --seed "$seed" --supervisor scripted --record "$work/runs" "${frames[@]}" \
     >"$work/run_$seed.log" 2>&1 || { cat "$work/run_$seed.log"; fail "run seed $seed"; }
 done
 cat "$work"/run_*.log | grep "takeover(s)"
@@ -57,6 +60,10 @@ for path in sorted(glob.glob(sys.argv[1] + "/*.hdf5")):
             assert abs(s["start"] - t[begin]) < 0.05 and abs(s["end"] - t[end - 1]) < 0.05, (s, t[begin], t[end - 1])
             print(f"{path.split('/')[-1]}: {s['text']} {s['start']:.2f}-{s['end']:.2f} s, {end - begin} human ticks")
         human += int(iv.sum())
+for path, jpeg in ((sys.argv[1] + "/episode_0.hdf5", True), (sys.argv[1] + "/episode_1.hdf5", False)):
+    with h5py.File(path, "r") as f:
+        assert ("compress_len" in f) == jpeg, f"{path}: frames stored {'raw' if jpeg else 'as JPEG'}"
+        print(f"{path.split('/')[-1]}: frames {'JPEG' if jpeg else 'raw'}, {f['observations/images/top'].dtype}")
 print("human", human)
 EOF
 status=$?

@@ -28,6 +28,7 @@ struct RunOptions {
   std::string task;    // the language prompt
   double seconds = 10.0;
   std::string record;  // dataset folder; empty: not recorded
+  bool jpeg = false;   // the recording's frames as JPEG, as `record --jpeg`
   bool fast = false;   // simulated rigs: simulated time, waiting for each inference
   std::optional<unsigned> seed;
   std::string mode = "async";  // sync, ensemble or async
@@ -50,6 +51,7 @@ struct EvalOptions {
   std::optional<unsigned> seed;  // of the first episode, then +1 each (default: the rig's)
   double seconds = 20.0;         // each episode at most (a success ends it early when not recording)
   std::string record;            // dataset folder; empty: not recorded
+  bool jpeg = false;             // the recordings' frames as JPEG, as `record --jpeg`
   bool fast = false;
   std::string mode = "async";
   int executeSteps = 0;

@@ -137,7 +137,8 @@ EpisodeRow runEpisode(Evaluation& e, std::unique_ptr<PolicySession> session, uns
   row.seed = seed;
   row.prompt = e.run.prompt;
   if (e.dataset)
-    session->beginRecording(*e.dataset, e.options.seconds, seed);
+    session->beginRecording(*e.dataset, e.options.seconds, seed,
+                            e.options.jpeg ? ImageStorage::Jpeg : ImageStorage::Raw);
   else
     e.studio.newScene(seed);
   session->start();

@@ -14,6 +14,8 @@ namespace {
 const char* const kSupervisorHelp =
     "scripted: simulated rigs, the scripted operator takes over (by the leader arm) when the robot goes "
     "wrong, and hands back once it is on track";
+const char* const kRecordJpegHelp =
+    "--record: store frames as JPEG (ALOHA's compressed layout; about 1/40 of raw) instead of raw";
 
 bool haveDisplay() {
   const char* x = std::getenv("DISPLAY");
@@ -211,6 +213,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   runCmd->add_option("--record", run.record, "Save the run as an episode in this dataset folder");
+  runCmd->add_flag("--jpeg", run.jpeg, kRecordJpegHelp);
   runCmd->add_flag("--fast", run.fast, "Simulated rigs: simulated time, which waits for every inference");
   runCmd->add_option("--seed", run.seed, "Simulated rigs: the scene of the run (default: the rig's)");
   runCmd->add_option("--mode", run.mode, "Chunk execution: sync, ensemble (ACT) or async")
@@ -258,6 +261,7 @@ int main(int argc, char** argv) {
                    "Prompts taken in turn, one per episode (success is reported per prompt)")
       ->excludes(evalTask);
   evalCmd->add_option("--record", eval.record, "Save every episode in this dataset folder (full length)");
+  evalCmd->add_flag("--jpeg", eval.jpeg, kRecordJpegHelp);
   evalCmd->add_flag("--fast", eval.fast, "Simulated rigs: simulated time, which waits for every inference");
   evalCmd->add_option("--mode", eval.mode, "Chunk execution: sync, ensemble (ACT) or async")
       ->capture_default_str()

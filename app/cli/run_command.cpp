@@ -163,7 +163,8 @@ int runPolicy(const RunOptions& options) {
   std::optional<DatasetFolder> dataset;
   if (!options.record.empty()) {
     dataset.emplace(options.record);
-    session->beginRecording(*dataset, options.seconds, options.seed.value_or(rig.sim.seed));
+    session->beginRecording(*dataset, options.seconds, options.seed.value_or(rig.sim.seed),
+                            options.jpeg ? ImageStorage::Jpeg : ImageStorage::Raw);
   }
   session->start();
   const double start = session->startedAt();
