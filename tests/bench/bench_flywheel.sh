@@ -3,7 +3,9 @@
 #   1. record D scripted demonstrations (seeds 1000...), train, eval on EVAL held-out seeds (1...);
 #   2. C rollouts of that policy supervised by the scripted operator (seeds 3000..., disjoint from both),
 #      retrain on the demonstrations plus the corrections (the human-controlled ticks), eval on the same seeds;
-#   3. the control: C more demonstrations (seeds 1000+D...) instead, retrain, eval on the same seeds.
+#   3. the control: C more demonstrations (seeds 1000+D...) instead, retrain, eval on the same seeds;
+#   4. the same operator time: as many more demonstrations as the corrections' human-controlled ticks fill
+#      (the first of step 3's seeds), retrain, eval on the same seeds.
 # Every training run gets the same number of samples (SAMPLES: epochs = SAMPLES / dataset ticks, rounded
 # up), so the three differ in their data, not in their compute or in how busy the machine was.
 # Prints success with 95% Wilson intervals (from `flywheel eval`), the takeovers the rollouts needed,
@@ -64,7 +66,7 @@ train "1 train" "$work/m1.pt" "$work/demos"
 evaluate "1 eval" "$work/m1.pt"
 
 step "2 supervised rollouts" "$flywheel" eval --rig sim --policy "$work/m1.pt" --task "$task" \
-  --episodes "$rollouts" --seed 3000 --fast --seconds "$seconds" --supervisor scripted --record "$work/rollouts"
+  --episodes "$rollouts" --seed 3000 --fast --seconds "$seconds" --supervisor scripted --record "$work/rollouts" --jpeg
 train "2 retrain +corrections" "$work/m2.pt" "$work/demos" "$work/rollouts"
 evaluate "2 eval" "$work/m2.pt"
 
@@ -72,6 +74,16 @@ step "3 record $rollouts more demos" "$flywheel" record --rig sim --out "$work/m
   --seconds 10 --jpeg --fast --seed $((1000 + demos)) --task "$task"
 train "3 retrain +demos" "$work/m3.pt" "$work/demos" "$work/more"
 evaluate "3 eval" "$work/m3.pt"
+
+# Step 4: the operator's time in the corrections, spent on demonstrations instead.
+correction_ticks=$(ticks "$work/rollouts")
+demo_ticks=$(ticks "$work/demos")
+same_time=$(((correction_ticks * demos + demo_ticks / 2) / demo_ticks))
+((same_time >= 1)) || same_time=1
+step "4 record $same_time more demos" "$flywheel" record --rig sim --out "$work/same-time" \
+  --episodes "$same_time" --seconds 10 --jpeg --fast --seed $((1000 + demos)) --task "$task"
+train "4 retrain +same time" "$work/m4.pt" "$work/demos" "$work/same-time"
+evaluate "4 eval" "$work/m4.pt"
 total=$(echo "$(now) - $start" | bc -l)
 
 rate() { grep '^success ' "$work/$1.log" | sed 's/^success //'; }
@@ -85,9 +97,12 @@ printf '%-34s %-22s %10s  %s\n' "2 demonstrations + corrections" "$(cat "$work/2
   "$(speed "2 retrain +corrections")" "$(rate "2 eval")"
 printf '%-34s %-22s %10s  %s\n' "3 demonstrations + more demos" "$(cat "$work/3 retrain +demos.size")" \
   "$(speed "3 retrain +demos")" "$(rate "3 eval")"
+printf '%-34s %-22s %10s  %s\n' "4 demonstrations + $same_time (same time)" \
+  "$(cat "$work/4 retrain +same time.size")" "$(speed "4 retrain +same time")" "$(rate "4 eval")"
 echo "rollouts: $(grep '^takeovers: ' "$work/2 supervised rollouts.log" || echo 'takeovers: 0'); reasons:" \
   "$(grep -o 'correction: .*' "$work/2 supervised rollouts.log" | sort | uniq -c | tr -s ' ' | paste -sd, -)"
 echo "  rollouts with the supervisor's help: $(rate "2 supervised rollouts")"
+echo "  human-controlled ticks: $correction_ticks in the corrections, $demo_ticks in the $demos demonstrations"
 echo "wall time per step:"
 printf '  %s\n' "${steps[@]}"
 printf '  %-28s %6.1f s\n' total "$total"
