@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench-flywheel: does a turn of the flywheel help, on the simulated rig? (issue #14)
-#   1. record D scripted demonstrations (seeds 1000...), train, eval on EVAL held-out seeds (1...);
+#   1. record D scripted demonstrations (seeds 1000..., trimmed to where the arm moves), train, eval on EVAL
+#      held-out seeds (1...);
 #   2. C rollouts of that policy supervised by the scripted operator (seeds 3000..., disjoint from both),
 #      retrain on the demonstrations plus the corrections (the human-controlled ticks), eval on the same seeds;
 #   3. the control: C more demonstrations (seeds 1000+D...) instead, retrain, eval on the same seeds;
@@ -30,18 +31,36 @@ step() {
   steps+=("$(printf '%-28s %6.1f s' "$name" "$(echo "$(now) - $start" | bc -l)")")
 }
 
-# Training ticks of the folders given: every tick of a demonstration, the human-controlled ones of a policy run.
+# Training ticks of the folders given, as `train` counts them: a demonstration's ticks within its trim marks,
+# the human-controlled ones of a policy run.
 ticks() {
   $python - "$@" <<'EOF'
-import glob, sys
-import h5py
+import glob, json, sys
+import h5py, numpy as np
 total = 0
 for folder in sys.argv[1:]:
     for path in glob.glob(folder + "/*.hdf5"):
         with h5py.File(path, "r") as f:
-            total += int(f["intervention"][()].sum()) if "policy_action" in f else len(f["action"])
+            if "policy_action" in f:
+                total += int(f["intervention"][()].sum())
+                continue
+            a = f["annotations"]
+            slot = bytes(a["slot_b" if a["current"][()] == 1 else "slot_a"][()])
+            trim = json.loads(slot[: slot.index(0)] if 0 in slot else slot).get("trim") or {}
+            t = f["timestamp"][()] - f["timestamp"][0]
+            keep = np.ones(len(t), bool)
+            if trim.get("start") is not None: keep &= t >= trim["start"] - 1e-9
+            if trim.get("end") is not None: keep &= t < trim["end"] - 1e-9
+            total += int(keep.sum())
 print(total)
 EOF
+}
+
+# record NAME FOLDER EPISODES SEED: scripted demonstrations, trimmed to where the arm moves (an idle head at
+# home teaches a small model to stay there: README, "A task where the words matter").
+record() {
+  step "$1" "$flywheel" record --rig sim --out "$2" --episodes "$3" --seconds 10 --jpeg --fast --seed "$4" --task "$task"
+  "$flywheel" label "$2"/*.hdf5 --trim-idle >"$work/$1 trim.log" 2>&1 || { cat "$work/$1 trim.log"; exit 1; }
 }
 
 train() {  # train NAME OUT FOLDERS...
@@ -60,8 +79,7 @@ evaluate() {  # evaluate NAME MODEL
 }
 
 start=$(now)
-step "1 record $demos demos" "$flywheel" record --rig sim --out "$work/demos" --episodes "$demos" \
-  --seconds 10 --jpeg --fast --seed 1000 --task "$task"
+record "1 record $demos demos" "$work/demos" "$demos" 1000
 train "1 train" "$work/m1.pt" "$work/demos"
 evaluate "1 eval" "$work/m1.pt"
 
@@ -70,8 +88,7 @@ step "2 supervised rollouts" "$flywheel" eval --rig sim --policy "$work/m1.pt" -
 train "2 retrain +corrections" "$work/m2.pt" "$work/demos" "$work/rollouts"
 evaluate "2 eval" "$work/m2.pt"
 
-step "3 record $rollouts more demos" "$flywheel" record --rig sim --out "$work/more" --episodes "$rollouts" \
-  --seconds 10 --jpeg --fast --seed $((1000 + demos)) --task "$task"
+record "3 record $rollouts more demos" "$work/more" "$rollouts" $((1000 + demos))
 train "3 retrain +demos" "$work/m3.pt" "$work/demos" "$work/more"
 evaluate "3 eval" "$work/m3.pt"
 
@@ -80,8 +97,7 @@ correction_ticks=$(ticks "$work/rollouts")
 demo_ticks=$(ticks "$work/demos")
 same_time=$(((correction_ticks * demos + demo_ticks / 2) / demo_ticks))
 ((same_time >= 1)) || same_time=1
-step "4 record $same_time more demos" "$flywheel" record --rig sim --out "$work/same-time" \
-  --episodes "$same_time" --seconds 10 --jpeg --fast --seed $((1000 + demos)) --task "$task"
+record "4 record $same_time more demos" "$work/same-time" "$same_time" $((1000 + demos))
 train "4 retrain +same time" "$work/m4.pt" "$work/demos" "$work/same-time"
 evaluate "4 eval" "$work/m4.pt"
 total=$(echo "$(now) - $start" | bc -l)
