@@ -86,6 +86,7 @@ class PolicySession {
   std::vector<SourceSwitch> switches() const {
     return fallbackSource_ ? fallbackSource_->switches() : std::vector<SourceSwitch>{};
   }
+  bool supervised() const { return supervisor_ != nullptr; }  // the scripted operator watches this run
   // The scripted supervisor's corrections so far (rig clock seconds); none without --supervisor.
   std::vector<sim::Correction> corrections() const {
     return supervisor_ ? supervisor_->corrections() : std::vector<sim::Correction>{};

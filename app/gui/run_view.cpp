@@ -304,7 +304,7 @@ QString RunView::switchesText() const {
 
 // The scripted operator's corrections so far, the last few with their time into the run and reason.
 QString RunView::correctionsText() const {
-  if (!supervisorBox_->isChecked()) return {};
+  if (!session_->supervised()) return {};
   const std::vector<sim::Correction> corrections = session_->corrections();
   QString text = QString("<br>Scripted operator: %1 correction(s)").arg(corrections.size());
   const std::size_t shown = std::min<std::size_t>(corrections.size(), 3);
